@@ -1,0 +1,2 @@
+export { Daemon, type DaemonOptions, SHUTDOWN_BUDGET_MS } from './daemon.js';
+export { createLogger } from './logger.js';
