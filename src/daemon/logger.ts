@@ -10,7 +10,7 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level: LevelWithSilent, out: NodeJS.WritableStream = process.stdout): Logger {
-  const journald = process.env['JOURNAL_STREAM'] !== undefined;
+  const journald = (process.env['JOURNAL_STREAM'] ?? '') !== '';
   const stream = journald
     ? {
         write(line: string): void {

@@ -287,7 +287,8 @@ function canonicalPattern(p: string): string {
 }
 
 function matches(pattern: string, key: string): boolean {
-  return pattern.endsWith('.') ? key.startsWith(pattern) : pattern === key;
+  // '' (from '*') matches every key; 'nat.' every nat key; anything else one key.
+  return pattern === '' || (pattern.endsWith('.') ? key.startsWith(pattern) : pattern === key);
 }
 
 function serialise(generation: number, values: ReadonlyMap<string, SettingValue>): string {

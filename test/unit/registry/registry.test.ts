@@ -140,3 +140,11 @@ test('a stale lock left by a killed writer is taken over', () => {
   reg.set('nat.strategy', 'none');
   assert.equal(Registry.open(dir).get('nat.strategy'), 'none');
 });
+
+test('a "*" subscriber hears every change', () => {
+  const reg = Registry.open(tempDir());
+  const heard: string[] = [];
+  reg.subscribe(['*'], (c) => heard.push(...c.map((x) => x.key)));
+  reg.update({ 'nat.strategy': 'none', 'accounts.a.user': 'bob' });
+  assert.deepEqual(heard.sort(), ['accounts.a.user', 'nat.strategy']);
+});
