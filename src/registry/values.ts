@@ -1,6 +1,5 @@
 // Parsing and validation of setting values, from CLI text and from JSON (file, import, web).
 import { isIP } from 'node:net';
-import { CodedError } from '../util/errors.js';
 import type { KeySpec, SettingValue } from './schema-types.js';
 
 export type RegistryErrorCode =
@@ -10,9 +9,11 @@ export type RegistryErrorCode =
   | 'locked'
   | 'io';
 
-export class RegistryError extends CodedError<RegistryErrorCode> {
-  constructor(code: RegistryErrorCode, message: string, readonly key?: string) {
-    super(code, message);
+/** The registry is the bottom layer (DESIGN.md): its error type stands alone, shaped like util's CodedError. */
+export class RegistryError extends Error {
+  constructor(readonly code: RegistryErrorCode, message: string, readonly key?: string) {
+    super(message);
+    this.name = 'RegistryError';
   }
 }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: system packages, npm packages, type check,
+# layering lint, unit + conformance tests, process-level tests, and (as root) the lab tests
+# with real peers in network namespaces. This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings=ExperimentalWarning"
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ "$(id -u)" = 0 ]; then
+  step "system packages (Debian)"
+  bash scripts/install-test-deps.sh
+else
+  echo "not root: skipping system packages and the lab tests (they need namespaces)"
+fi
+
+step "npm packages"
+npm ci --no-audit --no-fund
+
+step "type check and build"
+npm run --silent build
+
+step "layering lint (DESIGN.md import table)"
+npm run --silent lint:deps
+
+step "unit and conformance tests"
+node --test --test-concurrency=2 dist/test/unit/ dist/test/conformance/
+
+step "process tests (daemon, CLI, power-loss safety)"
+node --test --test-concurrency=1 dist/test/integration/
+
+if [ "$(id -u)" = 0 ] && [ -d dist/test/lab ]; then
+  step "lab tests with real peers (kamailio, SIPp, coturn, ...)"
+  node --test --test-concurrency=1 dist/test/lab/
+fi
