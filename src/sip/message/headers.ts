@@ -1,0 +1,209 @@
+// Header fields: case-insensitive names, compact forms (RFC 3261 §7.3.3), repeated lines and
+// comma-separated lists (§7.3.1), kept in order so serialisation round-trips.
+import { trimWsp } from './chars.js';
+
+/** Compact forms (RFC 3261 §7.3.3, RFC 3515, RFC 4028, RFC 3841, RFC 6665, RFC 4474). */
+const COMPACT: Record<string, string> = {
+  a: 'accept-contact', b: 'referred-by', c: 'content-type', d: 'request-disposition', e: 'content-encoding',
+  f: 'from', i: 'call-id', j: 'reject-contact', k: 'supported', l: 'content-length', m: 'contact',
+  n: 'identity-info', o: 'event', r: 'refer-to', s: 'subject', t: 'to', u: 'allow-events', v: 'via',
+  x: 'session-expires', y: 'identity',
+};
+
+/** How known headers are spelled when we write them. */
+const CANONICAL: Record<string, string> = {
+  via: 'Via', from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq', contact: 'Contact',
+  'max-forwards': 'Max-Forwards', 'content-length': 'Content-Length', 'content-type': 'Content-Type',
+  'content-encoding': 'Content-Encoding', 'content-disposition': 'Content-Disposition', route: 'Route',
+  'record-route': 'Record-Route', 'www-authenticate': 'WWW-Authenticate', 'proxy-authenticate': 'Proxy-Authenticate',
+  authorization: 'Authorization', 'proxy-authorization': 'Proxy-Authorization', expires: 'Expires',
+  'min-expires': 'Min-Expires', allow: 'Allow', supported: 'Supported', require: 'Require',
+  'proxy-require': 'Proxy-Require', unsupported: 'Unsupported', accept: 'Accept', 'accept-encoding': 'Accept-Encoding',
+  'accept-language': 'Accept-Language', 'user-agent': 'User-Agent', server: 'Server', subject: 'Subject',
+  'retry-after': 'Retry-After', rseq: 'RSeq', rack: 'RAck', 'refer-to': 'Refer-To', 'referred-by': 'Referred-By',
+  event: 'Event', 'allow-events': 'Allow-Events', 'session-expires': 'Session-Expires', 'min-se': 'Min-SE',
+  'subscription-state': 'Subscription-State', path: 'Path', 'service-route': 'Service-Route', date: 'Date',
+  timestamp: 'Timestamp', warning: 'Warning', 'reply-to': 'Reply-To', 'in-reply-to': 'In-Reply-To',
+  organization: 'Organization', priority: 'Priority', 'alert-info': 'Alert-Info', 'call-info': 'Call-Info',
+  'error-info': 'Error-Info', 'mime-version': 'MIME-Version', 'accept-contact': 'Accept-Contact',
+  'reject-contact': 'Reject-Contact', 'request-disposition': 'Request-Disposition', identity: 'Identity',
+  'identity-info': 'Identity-Info', 'p-asserted-identity': 'P-Asserted-Identity', replaces: 'Replaces',
+  'flow-timer': 'Flow-Timer', reason: 'Reason', 'authentication-info': 'Authentication-Info',
+};
+
+/** Headers whose values are comma-separated lists (§7.3.1); the others may contain commas. */
+const LIST_HEADERS = new Set([
+  'via', 'route', 'record-route', 'contact', 'allow', 'supported', 'require', 'proxy-require', 'unsupported',
+  'accept', 'accept-encoding', 'accept-language', 'content-encoding', 'allow-events', 'path', 'service-route',
+  'reply-to', 'in-reply-to', 'alert-info', 'call-info', 'error-info', 'accept-contact', 'reject-contact',
+  'request-disposition', 'p-asserted-identity', 'reason', 'warning',
+]);
+
+/** The lower-case full name a header is looked up by. */
+export function headerKey(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+}
+
+export function canonicalHeaderName(name: string): string {
+  const key = headerKey(name);
+  return CANONICAL[key] ?? name;
+}
+
+export function isListHeader(name: string): boolean {
+  return LIST_HEADERS.has(headerKey(name));
+}
+
+/** Splits a list value at commas outside quoted strings and <...> (§7.3.1). */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let inQuote = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (inQuote) {
+      if (c === 0x5c) i++; // quoted-pair
+      else if (c === 0x22) inQuote = false;
+    } else if (c === 0x22) inQuote = true;
+    else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) {
+      out.push(trimWsp(value.slice(start, i)));
+      start = i + 1;
+    }
+  }
+  out.push(trimWsp(value.slice(start)));
+  return out.filter((v) => v.length > 0);
+}
+
+interface Entry {
+  /** As written (known headers canonical, extension headers as received). */
+  name: string;
+  key: string;
+  value: string;
+}
+
+export class SipHeaders {
+  private readonly list: Entry[] = [];
+  private cache: Map<string, unknown> | undefined;
+
+  /** Builds from [name, value] pairs in order. */
+  static from(pairs: Iterable<readonly [string, string]>): SipHeaders {
+    const h = new SipHeaders();
+    for (const [n, v] of pairs) h.append(n, v);
+    return h;
+  }
+
+  /** @internal used by the parser: name already checked, value trimmed. */
+  pushRaw(name: string, value: string): void {
+    const key = headerKey(name);
+    this.list.push({ name: CANONICAL[key] ?? name, key, value });
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const e of this.list) if (e.key === key) return e.value;
+    return undefined;
+  }
+
+  /** Every value: repeated lines in order, list headers split at commas. */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const out: string[] = [];
+    const list = LIST_HEADERS.has(key);
+    for (const e of this.list) {
+      if (e.key !== key) continue;
+      if (list) out.push(...splitList(e.value));
+      else out.push(e.value);
+    }
+    return out;
+  }
+
+  /** Number of header lines with this name (for single-value checks). */
+  count(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (const e of this.list) if (e.key === key) n++;
+    return n;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Replaces every line of this header with one line (at the position of the first). */
+  set(name: string, value: string): void {
+    const key = headerKey(name);
+    const i = this.list.findIndex((e) => e.key === key);
+    const entry = { name: CANONICAL[key] ?? name, key, value: cleanValue(value) };
+    if (i < 0) this.list.push(entry);
+    else {
+      this.list[i] = entry;
+      for (let j = this.list.length - 1; j > i; j--) if (this.list[j]?.key === key) this.list.splice(j, 1);
+    }
+    this.cache = undefined;
+  }
+
+  append(name: string, value: string): void {
+    const key = headerKey(name);
+    this.list.push({ name: CANONICAL[key] ?? name, key, value: cleanValue(value) });
+    this.cache = undefined;
+  }
+
+  /** Inserts a line before all others of its name (a new top Via or Route). */
+  prepend(name: string, value: string): void {
+    const key = headerKey(name);
+    const i = this.list.findIndex((e) => e.key === key);
+    const entry = { name: CANONICAL[key] ?? name, key, value: cleanValue(value) };
+    if (i < 0) this.list.push(entry);
+    else this.list.splice(i, 0, entry);
+    this.cache = undefined;
+  }
+
+  /** Removes the first value of a list header (the top Via), splitting the line if needed. */
+  removeFirst(name: string): void {
+    const key = headerKey(name);
+    const i = this.list.findIndex((e) => e.key === key);
+    const e = this.list[i];
+    if (!e) return;
+    const values = LIST_HEADERS.has(key) ? splitList(e.value) : [e.value];
+    if (values.length <= 1) this.list.splice(i, 1);
+    else e.value = values.slice(1).join(', ');
+    this.cache = undefined;
+  }
+
+  delete(name: string): void {
+    const key = headerKey(name);
+    for (let j = this.list.length - 1; j >= 0; j--) if (this.list[j]?.key === key) this.list.splice(j, 1);
+    this.cache = undefined;
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const e of this.list) yield [e.name, e.value];
+  }
+
+  clone(): SipHeaders {
+    const h = new SipHeaders();
+    for (const e of this.list) h.list.push({ ...e });
+    return h;
+  }
+
+  /** Memoised structured value of a header; dropped whenever the headers change. */
+  cached<T>(key: string, parse: () => T): T {
+    this.cache ??= new Map();
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const v = parse();
+    this.cache.set(key, v);
+    return v;
+  }
+}
+
+/** Values we write must not smuggle in new header lines. */
+function cleanValue(value: string): string {
+  return /[\r\n]/.test(value) ? value.replace(/\r?\n[ \t]*/g, ' ').replace(/[\r\n]/g, ' ') : value;
+}

@@ -1,0 +1,159 @@
+// RFC 3261 §7: parsing a SIP message from bytes, with limits checked before allocating.
+import { isToken, isTokenString, trimWsp } from './chars.js';
+import { SipParseError } from './errors.js';
+import { SipHeaders } from './headers.js';
+import type { SipMessage, SipRequest, SipResponse } from './types.js';
+import { formatUri, parseUri } from './uri.js';
+
+export interface ParseLimits {
+  /** Whole message, headers and body (UDP: 65,535). */
+  maxBytes: number;
+  maxHeaders: number;
+  /** One physical header line, and one unfolded header value. */
+  maxLineLength: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 65_535, maxHeaders: 256, maxLineLength: 8192 };
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LFLF = Buffer.from('\n\n');
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Where the header section ends: index of the empty line and the length of its terminator. */
+export function findHeaderEnd(buf: Buffer, from = 0): { at: number; sep: number } | undefined {
+  const a = buf.indexOf(CRLFCRLF, from);
+  if (a >= 0) return { at: a, sep: 4 };
+  // Tolerate bare LF line ends (some RFC 5118 copies and hand-written tests use them).
+  const b = buf.indexOf(LFLF, from);
+  if (b >= 0 && !buf.subarray(from, b).includes(0x0d)) return { at: b, sep: 2 };
+  return undefined;
+}
+
+/** Parses a Content-Length value strictly: digits only, no sign, no overflow. */
+export function parseContentLength(values: string[]): number | undefined {
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new SipParseError('bad-content-length', 'more than one Content-Length (RFC 4475 §3.3.9)', 400);
+  const v = values[0] ?? '';
+  if (!/^\d{1,10}$/.test(v)) throw new SipParseError('bad-content-length', `invalid Content-Length ${JSON.stringify(v.slice(0, 20))}`, 400);
+  return Number(v);
+}
+
+interface Head {
+  startLine: string;
+  headers: SipHeaders;
+}
+
+function parseHead(text: string, limits: ParseLimits): Head {
+  const lines = text.split(/\r?\n/);
+  let li = 0;
+  while (li < lines.length && lines[li] === '') li++; // §7.5: ignore CRLFs before the start line
+  const startLine = lines[li++] ?? '';
+  if (startLine.length > limits.maxLineLength) throw new SipParseError('line-too-long', 'start line too long', 414);
+  const headers = new SipHeaders();
+  let name: string | undefined;
+  let value = '';
+  const flush = (): void => {
+    if (name === undefined) return;
+    if (headers.size >= limits.maxHeaders) throw new SipParseError('too-many-headers', `more than ${limits.maxHeaders} header lines`, 400);
+    headers.pushRaw(name, trimWsp(value));
+    name = undefined;
+  };
+  for (; li < lines.length; li++) {
+    const line = lines[li] as string;
+    if (line.length > limits.maxLineLength) throw new SipParseError('line-too-long', `a header line is longer than ${limits.maxLineLength} bytes`, 400);
+    const c0 = line.charCodeAt(0);
+    if (c0 === 0x20 || c0 === 0x09) {
+      // §7.3.1 folding: a continuation line joins the previous value with one SP.
+      if (name === undefined) throw new SipParseError('bad-header', 'continuation line before any header', 400);
+      value += ` ${trimWsp(line)}`;
+      if (value.length > limits.maxLineLength) throw new SipParseError('line-too-long', `header ${name} longer than ${limits.maxLineLength} bytes`, 400);
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new SipParseError('bad-header', `header line without a name and colon: ${JSON.stringify(line.slice(0, 40))}`, 400);
+    let end = colon;
+    while (end > 0 && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+    const n = line.slice(0, end);
+    for (let k = 0; k < n.length; k++) if (!isToken(n.charCodeAt(k))) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(n.slice(0, 40))}`, 400);
+    if (n.length === 0) throw new SipParseError('bad-header', 'empty header name', 400);
+    name = n;
+    value = line.slice(colon + 1);
+  }
+  flush();
+  return { startLine, headers };
+}
+
+const VERSION = /^SIP\/(\d+)\.(\d+)$/i;
+
+function startMessage(head: Head): SipMessage {
+  const { startLine, headers } = head;
+  if (startLine.startsWith('SIP/') || startLine.startsWith('sip/')) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+    const sp1 = startLine.indexOf(' ');
+    const sp2 = startLine.indexOf(' ', sp1 + 1);
+    const version = startLine.slice(0, sp1);
+    const code = sp2 < 0 ? startLine.slice(sp1 + 1) : startLine.slice(sp1 + 1, sp2);
+    if (sp1 < 0 || !VERSION.test(version)) throw new SipParseError('bad-start-line', 'bad status line', 400);
+    if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('bad-version', `unsupported version ${version}`, 505);
+    if (!/^[1-6]\d\d$/.test(code)) throw new SipParseError('bad-status', `bad status code ${JSON.stringify(code.slice(0, 20))}`);
+    const res: SipResponse = { kind: 'response', status: Number(code), reason: sp2 < 0 ? '' : startLine.slice(sp2 + 1), headers, body: new Uint8Array(0) };
+    return res;
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 §3.1.2.9/10)
+  const parts = startLine.split(' ');
+  if (parts.length !== 3) throw new SipParseError('bad-start-line', `bad request line ${JSON.stringify(startLine.slice(0, 80))}`, 400);
+  const [method = '', uriText = '', version = ''] = parts;
+  if (!isTokenString(method)) throw new SipParseError('bad-start-line', 'bad method', 400);
+  if (!VERSION.test(version)) throw new SipParseError('bad-start-line', `bad version ${JSON.stringify(version.slice(0, 20))}`, 400);
+  const uri = parseUri(uriText);
+  const req: SipRequest = { kind: 'request', method, uri, headers, body: new Uint8Array(0) };
+  if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('bad-version', `unsupported version ${version}`, 505, req);
+  return req;
+}
+
+/**
+ * Parses one message from a datagram (or a framed stream message). Bytes after the body that
+ * Content-Length announces are ignored (RFC 3261 §18.3, RFC 4475 §3.1.1.8); without
+ * Content-Length the body runs to the end (datagrams only).
+ */
+export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {}): SipMessage {
+  const lim: ParseLimits = { ...DEFAULT_LIMITS, ...limits };
+  const buf = asBuffer(bytes);
+  if (buf.length > lim.maxBytes) throw new SipParseError('too-large', `message of ${buf.length} bytes exceeds ${lim.maxBytes}`, 513);
+  const end = findHeaderEnd(buf);
+  if (!end) throw new SipParseError('no-header-end', 'no empty line after the headers', 400);
+  if (end.at > lim.maxHeaders * lim.maxLineLength) throw new SipParseError('too-large', 'header section too large', 400);
+  const head = parseHead(buf.toString('utf8', 0, end.at), lim);
+  const msg = startMessage(head);
+  const bodyStart = end.at + end.sep;
+  let length: number | undefined;
+  try {
+    length = parseContentLength(msg.headers.getAll('Content-Length'));
+  } catch (err) {
+    throw (err as SipParseError).withPartial(msg);
+  }
+  const available = buf.length - bodyStart;
+  if (length === undefined) length = available;
+  if (length > available) {
+    throw new SipParseError('bad-content-length', `Content-Length ${length} but only ${available} bytes follow (RFC 4475 §3.1.2.2)`, 400, msg);
+  }
+  // Copy: the message must not pin the receive buffer, and later mutation must not alias it.
+  msg.body = length === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(buf, bodyStart, bodyStart + length);
+  return msg;
+}
+
+export function serializeMessage(msg: SipMessage): Buffer {
+  const start = msg.kind === 'request' ? `${msg.method} ${formatUri(msg.uri)} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
+  let head = start;
+  for (const [name, value] of msg.headers.entries()) {
+    head += `${name}: ${name === 'Content-Length' ? String(msg.body.length) : value}\r\n`;
+  }
+  head += '\r\n';
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  const h = Buffer.from(head, 'utf8');
+  return Buffer.concat([h, msg.body], h.length + msg.body.length);
+}
