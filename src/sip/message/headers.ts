@@ -77,6 +77,19 @@ export function splitList(value: string): string[] {
   return out.filter((v) => v.length > 0);
 }
 
+/** Raw name → [written name, lookup key]; bounded so hostile unique names cannot grow it. */
+const NAME_CACHE = new Map<string, readonly [string, string]>();
+const NAME_CACHE_MAX = 512;
+
+function names(name: string): readonly [string, string] {
+  let n = NAME_CACHE.get(name);
+  if (n) return n;
+  const key = headerKey(name);
+  n = [CANONICAL[key] ?? name, key];
+  if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, n);
+  return n;
+}
+
 interface Entry {
   /** As written (known headers canonical, extension headers as received). */
   name: string;
@@ -87,6 +100,7 @@ interface Entry {
 export class SipHeaders {
   private readonly list: Entry[] = [];
   private cache: Map<string, unknown> | undefined;
+  private versionNo = 0;
 
   /** Builds from [name, value] pairs in order. */
   static from(pairs: Iterable<readonly [string, string]>): SipHeaders {
@@ -97,8 +111,13 @@ export class SipHeaders {
 
   /** @internal used by the parser: name already checked, value trimmed. */
   pushRaw(name: string, value: string): void {
-    const key = headerKey(name);
-    this.list.push({ name: CANONICAL[key] ?? name, key, value });
+    const [written, key] = names(name);
+    this.list.push({ name: written, key, value });
+  }
+
+  /** Changes with every mutation (used to know whether a parsed message was modified). */
+  get version(): number {
+    return this.versionNo;
   }
 
   get size(): number {
@@ -106,14 +125,14 @@ export class SipHeaders {
   }
 
   get(name: string): string | undefined {
-    const key = headerKey(name);
+    const key = names(name)[1];
     for (const e of this.list) if (e.key === key) return e.value;
     return undefined;
   }
 
   /** Every value: repeated lines in order, list headers split at commas. */
   getAll(name: string): string[] {
-    const key = headerKey(name);
+    const key = names(name)[1];
     const out: string[] = [];
     const list = LIST_HEADERS.has(key);
     for (const e of this.list) {
@@ -126,7 +145,7 @@ export class SipHeaders {
 
   /** Number of header lines with this name (for single-value checks). */
   count(name: string): number {
-    const key = headerKey(name);
+    const key = names(name)[1];
     let n = 0;
     for (const e of this.list) if (e.key === key) n++;
     return n;
@@ -138,7 +157,7 @@ export class SipHeaders {
 
   /** Replaces every line of this header with one line (at the position of the first). */
   set(name: string, value: string): void {
-    const key = headerKey(name);
+    const key = names(name)[1];
     const i = this.list.findIndex((e) => e.key === key);
     const entry = { name: CANONICAL[key] ?? name, key, value: cleanValue(value) };
     if (i < 0) this.list.push(entry);
@@ -147,27 +166,30 @@ export class SipHeaders {
       for (let j = this.list.length - 1; j > i; j--) if (this.list[j]?.key === key) this.list.splice(j, 1);
     }
     this.cache = undefined;
+    this.versionNo++;
   }
 
   append(name: string, value: string): void {
-    const key = headerKey(name);
+    const key = names(name)[1];
     this.list.push({ name: CANONICAL[key] ?? name, key, value: cleanValue(value) });
     this.cache = undefined;
+    this.versionNo++;
   }
 
   /** Inserts a line before all others of its name (a new top Via or Route). */
   prepend(name: string, value: string): void {
-    const key = headerKey(name);
+    const key = names(name)[1];
     const i = this.list.findIndex((e) => e.key === key);
     const entry = { name: CANONICAL[key] ?? name, key, value: cleanValue(value) };
     if (i < 0) this.list.push(entry);
     else this.list.splice(i, 0, entry);
     this.cache = undefined;
+    this.versionNo++;
   }
 
   /** Removes the first value of a list header (the top Via), splitting the line if needed. */
   removeFirst(name: string): void {
-    const key = headerKey(name);
+    const key = names(name)[1];
     const i = this.list.findIndex((e) => e.key === key);
     const e = this.list[i];
     if (!e) return;
@@ -175,12 +197,14 @@ export class SipHeaders {
     if (values.length <= 1) this.list.splice(i, 1);
     else e.value = values.slice(1).join(', ');
     this.cache = undefined;
+    this.versionNo++;
   }
 
   delete(name: string): void {
-    const key = headerKey(name);
+    const key = names(name)[1];
     for (let j = this.list.length - 1; j >= 0; j--) if (this.list[j]?.key === key) this.list.splice(j, 1);
     this.cache = undefined;
+    this.versionNo++;
   }
 
   *entries(): IterableIterator<[string, string]> {

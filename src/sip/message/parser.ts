@@ -1,5 +1,5 @@
 // RFC 3261 §7: parsing a SIP message from bytes, with limits checked before allocating.
-import { isToken, isTokenString, trimWsp } from './chars.js';
+import { isTokenString, trimWsp } from './chars.js';
 import { SipParseError } from './errors.js';
 import { SipHeaders } from './headers.js';
 import type { SipMessage, SipRequest, SipResponse } from './types.js';
@@ -16,6 +16,7 @@ export interface ParseLimits {
 export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 65_535, maxHeaders: 256, maxLineLength: 8192 };
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = new Uint8Array(0);
 const LFLF = Buffer.from('\n\n');
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -47,10 +48,20 @@ interface Head {
 }
 
 function parseHead(text: string, limits: ParseLimits): Head {
-  const lines = text.split(/\r?\n/);
-  let li = 0;
-  while (li < lines.length && lines[li] === '') li++; // §7.5: ignore CRLFs before the start line
-  const startLine = lines[li++] ?? '';
+  let pos = 0;
+  const len = text.length;
+  // Reads the next physical line (CRLF or bare LF ends it) without a regex split.
+  const nextLine = (): string | undefined => {
+    if (pos > len) return undefined;
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = len;
+    const end = nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+    const line = text.slice(pos, end);
+    pos = nl + 1;
+    return line;
+  };
+  let startLine = nextLine() ?? '';
+  while (startLine === '' && pos <= len) startLine = nextLine() ?? ''; // §7.5: CRLFs before the start line
   if (startLine.length > limits.maxLineLength) throw new SipParseError('line-too-long', 'start line too long', 414);
   const headers = new SipHeaders();
   let name: string | undefined;
@@ -61,8 +72,7 @@ function parseHead(text: string, limits: ParseLimits): Head {
     headers.pushRaw(name, trimWsp(value));
     name = undefined;
   };
-  for (; li < lines.length; li++) {
-    const line = lines[li] as string;
+  for (let line = nextLine(); line !== undefined; line = nextLine()) {
     if (line.length > limits.maxLineLength) throw new SipParseError('line-too-long', `a header line is longer than ${limits.maxLineLength} bytes`, 400);
     const c0 = line.charCodeAt(0);
     if (c0 === 0x20 || c0 === 0x09) {
@@ -73,13 +83,13 @@ function parseHead(text: string, limits: ParseLimits): Head {
       continue;
     }
     flush();
+    if (line.length === 0) continue;
     const colon = line.indexOf(':');
     if (colon <= 0) throw new SipParseError('bad-header', `header line without a name and colon: ${JSON.stringify(line.slice(0, 40))}`, 400);
     let end = colon;
     while (end > 0 && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
-    const n = line.slice(0, end);
-    for (let k = 0; k < n.length; k++) if (!isToken(n.charCodeAt(k))) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(n.slice(0, 40))}`, 400);
-    if (n.length === 0) throw new SipParseError('bad-header', 'empty header name', 400);
+    const n = end === colon ? line.slice(0, colon) : line.slice(0, end);
+    if (!isTokenString(n)) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(n.slice(0, 40))}`, 400);
     name = n;
     value = line.slice(colon + 1);
   }
@@ -141,12 +151,44 @@ export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {
   if (length > available) {
     throw new SipParseError('bad-content-length', `Content-Length ${length} but only ${available} bytes follow (RFC 4475 §3.1.2.2)`, 400, msg);
   }
-  // Copy: the message must not pin the receive buffer, and later mutation must not alias it.
-  msg.body = length === 0 ? new Uint8Array(0) : Uint8Array.prototype.slice.call(buf, bodyStart, bodyStart + length);
+  // One copy of the message's own bytes, shared by the body view and the wire cache, so the
+  // message never pins (or aliases) a larger receive buffer the caller may reuse.
+  const own = Buffer.from(buf.subarray(0, bodyStart + length));
+  msg.body = length === 0 ? EMPTY : own.subarray(bodyStart);
+  rememberWire(msg, own);
   return msg;
 }
 
+interface Wire {
+  bytes: Buffer;
+  version: number;
+  body: Uint8Array;
+  first: unknown;
+  second: unknown;
+}
+
+/**
+ * The bytes a message was parsed from, while it stays unchanged: serialising an untouched
+ * message (a retransmission, a response we forward) then costs nothing and is byte-exact.
+ */
+const WIRE = new WeakMap<SipMessage, Wire>();
+
+function startFields(m: SipMessage): [unknown, unknown] {
+  return m.kind === 'request' ? [m.method, m.uri] : [m.status, m.reason];
+}
+
+function rememberWire(msg: SipMessage, bytes: Buffer): void {
+  const [first, second] = startFields(msg);
+  WIRE.set(msg, { bytes, version: msg.headers.version, body: msg.body, first, second });
+}
+
 export function serializeMessage(msg: SipMessage): Buffer {
+  const wire = WIRE.get(msg);
+  if (wire) {
+    const [first, second] = startFields(msg);
+    if (wire.version === msg.headers.version && wire.body === msg.body && wire.first === first && wire.second === second) return wire.bytes;
+    WIRE.delete(msg);
+  }
   const start = msg.kind === 'request' ? `${msg.method} ${formatUri(msg.uri)} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
   let head = start;
   for (const [name, value] of msg.headers.entries()) {
