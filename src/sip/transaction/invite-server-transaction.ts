@@ -25,6 +25,11 @@ export class InviteServerTransaction {
     return this.stateNow;
   }
 
+  /** The last response sent (its To tag is reused in the 200 to a CANCEL, RFC 3261 §9.2). */
+  get lastSent(): SipResponse | undefined {
+    return this.lastResponse;
+  }
+
   start(): TxAction[] {
     return [{ kind: 'setTimer', name: 'Trying', delayMs: TRYING_DELAY_MS }];
   }

@@ -18,6 +18,10 @@ export class NonInviteServerTransaction {
     return this.stateNow;
   }
 
+  get lastSent(): SipResponse | undefined {
+    return this.lastResponse;
+  }
+
   start(): TxAction[] {
     return [];
   }

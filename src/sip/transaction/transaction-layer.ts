@@ -101,6 +101,7 @@ abstract class Runner {
           this.timers.clear();
           this.layer.forget(this);
           this.onTerminated();
+          for (const fn of this.terminationListeners.splice(0)) this.layer.guard(fn);
           break;
         default:
           this.deliver(a);
@@ -110,6 +111,13 @@ abstract class Runner {
 
   protected abstract deliver(a: TxAction): void;
   protected onTerminated(): void {}
+  private terminationListeners: Array<() => void> = [];
+
+  /** Runs `fn` once the transaction has ended (at once if it already has). */
+  whenTerminated(fn: () => void): void {
+    if (this.terminated) fn();
+    else this.terminationListeners.push(fn);
+  }
 
   /** Ends the transaction now (shutdown). */
   close(): void {
@@ -157,6 +165,10 @@ export class ServerTransaction extends Runner {
 
   get state(): string {
     return this.machine.state;
+  }
+
+  get lastResponse(): SipResponse | undefined {
+    return (this.machine as InviteServerTransaction | NonInviteServerTransaction).lastSent;
   }
 
   /** The TU answers the request. */

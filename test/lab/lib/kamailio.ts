@@ -1,0 +1,82 @@
+// A private kamailio (never the packaged service) as registrar/proxy for a test.
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../helpers/paths.js';
+import { startProcess, waitFor, type LabProcess } from './process.js';
+
+export interface KamailioOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly domain?: string;
+  readonly users: Readonly<Record<string, string>>;
+  /** Ask INVITE senders from our domain for proxy credentials (407). */
+  readonly inviteAuth?: boolean;
+  readonly minExpiresS?: number;
+  /** Run inside a network namespace. */
+  readonly netns?: string;
+}
+
+export interface Kamailio {
+  readonly process: LabProcess;
+  readonly address: string;
+  readonly port: number;
+  readonly domain: string;
+  stop(): Promise<void>;
+}
+
+/** Sends an OPTIONS and resolves true when any response comes back. */
+export function sipPing(address: string, port: number, timeoutMs = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.on('message', () => done(true));
+    sock.on('error', () => done(false));
+    sock.bind(0, () => {
+      const local = sock.address();
+      const branch = `z9hG4bKping${Math.random().toString(36).slice(2)}`;
+      const msg = [
+        `OPTIONS sip:${address}:${port} SIP/2.0`, `Via: SIP/2.0/UDP ${local.address === '0.0.0.0' ? '127.0.0.1' : local.address}:${local.port};branch=${branch};rport`,
+        'From: <sip:ping@lab.test>;tag=p1', `To: <sip:${address}:${port}>`, `Call-ID: ${branch}@lab`, 'CSeq: 1 OPTIONS', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+      ].join('\r\n');
+      sock.send(msg, port, address);
+    });
+  });
+}
+
+export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
+  const dir = mkdtempSync(join(tmpdir(), 'dpa-kam-'));
+  const domain = o.domain ?? 'lab.test';
+  const host = o.address.includes(':') ? `[${o.address}]` : o.address;
+  const users = Object.entries(o.users).map(([u, p]) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(u) || /["\\\n]/.test(p)) throw new Error(`unsafe lab user ${u}`);
+    return `\tif ($au == "${u}") $var(pw) = "${p}";`;
+  }).join('\n');
+  const cfg = readFileSync(join(REPO_ROOT, 'test', 'lab', 'kamailio', 'kamailio.cfg.tpl'), 'utf8')
+    .replace('@@DEBUG@@', '1')
+    .replace('@@LISTEN@@', `listen=udp:${host}:${o.port}\nlisten=tcp:${host}:${o.port}`)
+    .replace('@@DOMAIN@@', domain)
+    .replace('@@MIN_EXPIRES@@', String(o.minExpiresS ?? 60))
+    .replace('@@INVITE_AUTH@@', o.inviteAuth ? '1 == 1' : '1 == 0')
+    .replace('@@USERS@@', users);
+  const cfgPath = join(dir, 'kamailio.cfg');
+  writeFileSync(cfgPath, cfg);
+  const args = ['-f', cfgPath, '-DD', '-E', '-m', '32', '-M', '8', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-w', dir];
+  const proc = o.netns ? startProcess('kamailio', 'ip', ['netns', 'exec', o.netns, 'kamailio', ...args]) : startProcess('kamailio', 'kamailio', args);
+  try {
+    await waitFor('kamailio to answer OPTIONS', async () => {
+      if (proc.child.exitCode !== null) throw new Error(`kamailio exited: ${proc.output().slice(-2000)}`);
+      return sipPing(o.address, o.port);
+    }, 15_000);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { process: proc, address: o.address, port: o.port, domain, stop: () => proc.stop() };
+}
