@@ -68,7 +68,7 @@ async function cmdRun(args: string[]): Promise<void> {
     strict: true,
   });
   const sipPort = values['sip-port'] === undefined ? undefined : Number(values['sip-port']);
-  if (sipPort !== undefined && (!Number.isInteger(sipPort) || sipPort < 1 || sipPort > 65535)) throw new UsageError('--sip-port must be 1-65535');
+  if (sipPort !== undefined && (!Number.isInteger(sipPort) || sipPort < 0 || sipPort > 65535)) throw new UsageError('--sip-port must be 0-65535 (0: any free port)');
   const daemon = new Daemon({
     dataDir: resolve(values['data-dir'] ?? DEFAULT_DATA_DIR),
     boardsDir: resolve(values['boards-dir'] ?? join(ROOT, 'board')),

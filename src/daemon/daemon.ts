@@ -4,6 +4,8 @@ import type { Logger, LevelWithSilent } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { autoBoardName, loadBoard, openHardware, type BoardDefinition, type Hardware } from '../hal/index.js';
 import { PhoneController } from '../phone/index.js';
+import { UserAgent } from '../sip/ua/index.js';
+import { localAddress } from './local-address.js';
 import { Registry } from '../registry/index.js';
 import { SystemClock } from '../util/clock.js';
 import { AdminCredentials, buildServer, isLoopback, type StatusSource } from '../web/index.js';
@@ -39,6 +41,7 @@ export class Daemon {
   board!: BoardDefinition;
   hardware!: Hardware;
   phone!: PhoneController;
+  sip!: UserAgent;
   web!: FastifyInstance;
   url = '';
 
@@ -74,11 +77,35 @@ export class Daemon {
     this.hardware.events.on('fault', (f) => this.log.error(f, 'hardware fault'));
     this.services.push({ name: 'hardware', stop: () => this.hardware.close() });
 
-    // 3. The phone (calls are placed through the RTC client once it exists).
+    // 3. SIP: transports, transactions and the UA core on sip.localPort. The advertised address
+    // is the local one until the port manager (NAT issue) answers for it.
+    const sipHost = localAddress();
+    const reg = this.registry;
+    this.sip = new UserAgent({
+      clock: this.clock,
+      addresses: ['0.0.0.0'],
+      port: this.options.sipPort ?? reg.getNumber('sip.localPort'),
+      transports: ['UDP', 'TCP'],
+      timers: () => ({ t1Ms: reg.getNumber('sip.timerT1Ms'), t2Ms: reg.getNumber('sip.timerT2Ms'), t4Ms: reg.getNumber('sip.timerT4Ms') }),
+      userAgent: `${reg.getString('sip.userAgent')}/${this.options.version}`,
+      advertised: () => ({ host: sipHost, port: this.sip.port }),
+      rport: () => reg.getBoolean('sip.rport'),
+      rateLimit: { ratePerS: reg.getNumber('sip.rateLimitPerS'), burst: reg.getNumber('sip.rateLimitBurst') },
+      maxServerTransactions: reg.getNumber('sip.maxServerTransactions'),
+      maxStreamMessageBytes: reg.getNumber('sip.maxStreamMessageBytes'),
+      onError: (err, context) => this.log.debug({ err: (err as Error).message, context }, 'sip'),
+    });
+    reg.subscribe(['sip.rateLimitPerS', 'sip.rateLimitBurst', 'sip.maxServerTransactions'], () => {
+      this.sip.configureProtection(reg.getNumber('sip.rateLimitPerS'), reg.getNumber('sip.rateLimitBurst'), reg.getNumber('sip.maxServerTransactions'));
+    });
+    await this.sip.start();
+    this.services.push({ name: 'sip', stop: () => this.sip.close() });
+
+    // 4. The phone (calls are placed through the RTC client once it exists).
     this.phone = new PhoneController(this.hardware, this.registry, this.clock, this.log.child({ component: 'phone' }), undefined);
     this.services.push({ name: 'phone', stop: () => this.phone.close() });
 
-    // 4. HTTP API.
+    // 5. HTTP API.
     const credentials = new AdminCredentials(this.options.dataDir);
     const status: StatusSource = {
       registrations: () => [],
@@ -103,7 +130,7 @@ export class Daemon {
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`;
     this.services.push({ name: 'web', stop: () => this.web.close() });
 
-    this.log.info({ url: this.url, board: this.board.name, dataDir: this.options.dataDir, version: this.options.version, startupMs: Math.round(this.clock.now() - this.startedAtMs) }, 'deskphone-agent ready');
+    this.log.info({ url: this.url, sipPort: this.sip.port, board: this.board.name, dataDir: this.options.dataDir, version: this.options.version, startupMs: Math.round(this.clock.now() - this.startedAtMs) }, 'deskphone-agent ready');
     sdNotify('READY=1');
   }
 

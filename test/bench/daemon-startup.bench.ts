@@ -14,7 +14,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function once(dataDir: string): Promise<{ startMs: number; rssMiB: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'run', '--board', 'sim', '--data-dir', dataDir, '--http', `127.0.0.1:${PORT}`], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'run', '--board', 'sim', '--data-dir', dataDir, '--http', `127.0.0.1:${PORT}`, '--sip-port', '0'], { stdio: 'ignore' });
   try {
     for (;;) {
       try {

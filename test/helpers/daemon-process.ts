@@ -13,7 +13,7 @@ export interface RunningDaemon {
 
 export async function startDaemon(dataDir: string, extraArgs: string[] = [], timeoutMs = 10_000): Promise<RunningDaemon> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'run', '--board', 'sim', '--data-dir', dataDir, '--http', '127.0.0.1:0', ...extraArgs], {
+  const child = spawn(process.execPath, [CLI, 'run', '--board', 'sim', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--sip-port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NOTIFY_SOCKET: '', JOURNAL_STREAM: '' },
   });

@@ -1,5 +1,6 @@
 // The real daemon and CLI as processes: start-up, status, shutdown, broken settings, secrets.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -138,4 +139,27 @@ test('the sim phone: lifting the handset gives dial tone, dialling without an ac
   const idle = await post('api/sim/hook', { offHook: false });
   assert.equal(idle['tone'], null);
   await d.stop();
+});
+
+test('the daemon answers SIP OPTIONS on its SIP port with its capabilities', async () => {
+  const d = await startDaemon(tempDir());
+  const ready = d.logs.find((l) => l['msg'] === 'deskphone-agent ready');
+  const sipPort = Number(ready?.['sipPort']);
+  assert.ok(sipPort > 0);
+  const sock = createSocket('udp4');
+  const reply = new Promise<string>((resolve) => sock.on('message', (m) => resolve(m.toString())));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const me = sock.address().port;
+  sock.send([
+    `OPTIONS sip:phone@127.0.0.1:${sipPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKd1;rport`,
+    'From: <sip:t@test>;tag=1', `To: <sip:phone@127.0.0.1:${sipPort}>`, 'Call-ID: daemon-options', 'CSeq: 1 OPTIONS', 'Max-Forwards: 70', 'Content-Length: 0', '', '',
+  ].join('\r\n'), sipPort, '127.0.0.1');
+  const text = await reply;
+  sock.close();
+  assert.match(text, /^SIP\/2\.0 200 OK\r\n/);
+  assert.match(text, /\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS/);
+  assert.match(text, /\r\nServer: deskphone-agent\/\d+\.\d+\.\d+\r\n/);
+  const stopped = await d.stop();
+  assert.equal(stopped.code, 0);
+  assert.ok(stopped.ms < 5000);
 });
