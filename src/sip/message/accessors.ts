@@ -2,10 +2,10 @@
 // Every accessor throws SipParseError (status 400) on a missing or malformed value.
 import { isTokenString } from './chars.js';
 import { SipParseError } from './errors.js';
-import { SipHeaders } from './headers.js';
+import { SipHeaders, splitList } from './headers.js';
 import { parseNameAddr } from './name-addr.js';
 import { isSipUri, type CSeq, type NameAddr, type SipMessage, type SipRequest, type SipResponse, type Via } from './types.js';
-import { parseVia } from './via.js';
+import { parseOneVia, parseVia } from './via.js';
 
 const MAX_CSEQ = 0x7fffffff; // RFC 3261 §8.1.1.5: less than 2**31
 
@@ -28,8 +28,15 @@ export function getVias(m: SipMessage): Via[] {
   });
 }
 
+/** The top Via alone: a broken Via further down must not stop us answering (RFC 4475 §3.1.2.1). */
 export function topVia(m: SipMessage): Via {
-  return getVias(m)[0] as Via;
+  return m.headers.cached('via.top', () => {
+    const first = m.headers.get('Via');
+    if (first === undefined) throw missing('Via');
+    const value = splitList(first)[0];
+    if (value === undefined) throw missing('Via');
+    return parseOneVia(value);
+  });
 }
 
 export function getCSeq(m: SipMessage): CSeq {

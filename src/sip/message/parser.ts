@@ -134,11 +134,24 @@ export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {
   const lim: ParseLimits = { ...DEFAULT_LIMITS, ...limits };
   const buf = asBuffer(bytes);
   if (buf.length > lim.maxBytes) throw new SipParseError('too-large', `message of ${buf.length} bytes exceeds ${lim.maxBytes}`, 513);
-  const end = findHeaderEnd(buf);
+  // A datagram is complete: one that ends its last header line without the empty line after it
+  // (RFC 4475 §3.1.2.15's baddn.dat) is read as headers without a body.
+  const end = findHeaderEnd(buf) ?? (buf.length >= 2 && buf[buf.length - 2] === 0x0d && buf[buf.length - 1] === 0x0a ? { at: buf.length - 2, sep: 2 } : undefined);
   if (!end) throw new SipParseError('no-header-end', 'no empty line after the headers', 400);
   if (end.at > lim.maxHeaders * lim.maxLineLength) throw new SipParseError('too-large', 'header section too large', 400);
   const head = parseHead(buf.toString('utf8', 0, end.at), lim);
-  const msg = startMessage(head);
+  let msg: SipMessage;
+  try {
+    msg = startMessage(head);
+  } catch (err) {
+    // A request whose start line is broken (RFC 4475 §3.1.2.7-10) can still be answered 400
+    // statelessly from its headers: hand them on as a partial request.
+    if (err instanceof SipParseError && err.partial === undefined && !/^SIP\//i.test(head.startLine)) {
+      const method = head.startLine.split(' ')[0] ?? '';
+      throw err.withPartial({ kind: 'request', method: isTokenString(method) ? method : 'UNKNOWN', uri: { scheme: 'invalid', raw: '' }, headers: head.headers, body: new Uint8Array(0) });
+    }
+    throw err;
+  }
   const bodyStart = end.at + end.sep;
   let length: number | undefined;
   try {

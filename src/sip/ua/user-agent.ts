@@ -53,6 +53,14 @@ export interface RequestOptions {
   readonly onProvisional?: (res: SipResponse) => void;
 }
 
+function hasParsableToWithoutTag(req: SipRequest): boolean {
+  try {
+    return !getTo(req).params.get('tag');
+  } catch {
+    return false;
+  }
+}
+
 export class SipRequestError extends Error {
   constructor(readonly reason: 'timeout' | 'transport-error' | 'auth-failed', message: string) {
     super(message);
@@ -138,7 +146,8 @@ export class UserAgent {
 
   private respond(tx: ServerTransaction, req: SipRequest, status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = [], toTag?: string): SipResponse {
     const res = makeResponse(req, status, reason);
-    if (status > 100 && !getTo(req).params.get('tag')) res.headers.set('To', `${req.headers.get('To') ?? ''};tag=${toTag ?? this.newTag()}`);
+    // A To we cannot parse (the request is being rejected for it) is echoed without a tag.
+    if (status > 100 && hasParsableToWithoutTag(req)) res.headers.set('To', `${req.headers.get('To') ?? ''};tag=${toTag ?? this.newTag()}`);
     for (const [n, v] of headers) res.headers.append(n, v);
     res.headers.set('Server', this.options.userAgent);
     tx.respond(res);
