@@ -175,6 +175,14 @@ export class ServerTransaction extends Runner {
   respond(res: SipResponse): void {
     if (this.terminated) return;
     this.run((this.machine as InviteServerTransaction | NonInviteServerTransaction).respond(res));
+    if (!this.terminated && this.machine instanceof NonInviteServerTransaction && this.machine.state === 'completed' && !this.peer.reliable) {
+      this.layer.compact(this, res);
+    }
+  }
+
+  /** @internal Ends the runner once the layer keeps its Completed state in compact form. */
+  retire(): void {
+    this.run([{ kind: 'clearTimer', name: 'J' }, { kind: 'terminated' }]);
   }
 
   receive(req: SipRequest): void {
@@ -218,10 +226,25 @@ export function clientKey(branch: string, cseqMethod: string): string {
   return `${branch}\u0000${cseqMethod === 'ACK' ? 'INVITE' : cseqMethod}`;
 }
 
+/**
+ * A non-INVITE server transaction in Completed over UDP only has to answer retransmissions with
+ * its final response until Timer J (64*T1 = 32 s). At thousands of requests a second that is
+ * the bulk of the layer's memory, so that state is kept here in compact form, swept once a second.
+ */
+interface CompletedEntry {
+  readonly response: SipResponse;
+  readonly peer: Peer;
+  readonly expiresMs: number;
+}
+
+const SWEEP_MS = 1000;
+
 export class TransactionLayer {
   readonly clock: Clock;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
+  private readonly completed = new Map<string, CompletedEntry>();
+  private sweeper: TimerHandle | undefined;
   private closed = false;
 
   constructor(private readonly options: TransactionLayerOptions) {
@@ -233,7 +256,25 @@ export class TransactionLayer {
   }
 
   get counts(): { client: number; server: number } {
-    return { client: this.clients.size, server: this.servers.size };
+    return { client: this.clients.size, server: this.servers.size + this.completed.size };
+  }
+
+  /** @internal */
+  compact(tx: ServerTransaction, response: SipResponse): void {
+    this.completed.set(tx.key, { response, peer: tx.peer, expiresMs: this.clock.now() + 64 * this.options.timers().t1Ms });
+    tx.retire();
+    this.sweeper ??= this.clock.setTimer(SWEEP_MS, () => this.sweep());
+  }
+
+  private sweep(): void {
+    this.sweeper = undefined;
+    const now = this.clock.now();
+    // Insertion order is expiry order (Timer J is the same for all), so stop at the first live one.
+    for (const [key, e] of this.completed) {
+      if (e.expiresMs > now) break;
+      this.completed.delete(key);
+    }
+    if (this.completed.size > 0 && !this.closed) this.sweeper = this.clock.setTimer(SWEEP_MS, () => this.sweep());
   }
 
   static newBranch(): string {
@@ -290,6 +331,12 @@ export class TransactionLayer {
       existing.receive(msg);
       return;
     }
+    const done = this.completed.get(key);
+    if (done) {
+      // §17.2.2: a retransmission in Completed gets the final response again.
+      this.transmit(done.response, done.peer, () => {});
+      return;
+    }
     if (msg.method === 'ACK') {
       this.guard(() => this.options.user.onAck(msg, peer));
       return;
@@ -343,6 +390,8 @@ export class TransactionLayer {
 
   close(): void {
     this.closed = true;
+    this.clock.cancel(this.sweeper);
+    this.completed.clear();
     for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.close();
   }
 }

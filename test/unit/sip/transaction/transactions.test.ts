@@ -250,3 +250,20 @@ test('a request the TU never answers is dropped after 64*T1, so floods cannot gr
   clock.advance(32_000);
   assert.equal(tl.counts.server, 0);
 });
+
+test('completed non-INVITE transactions over UDP answer retransmissions until Timer J, in compact form', () => {
+  const { tl, clock, requests, sent } = layer();
+  const reg = request('REGISTER', 'z9hG4bKcompact');
+  tl.receive(reg, PEER);
+  requests[0]?.[0].respond(response(reg, 200));
+  assert.equal(requests[0]?.[0].terminated, true, 'the runner is retired');
+  assert.equal(tl.counts.server, 1);
+  clock.advance(10_000);
+  tl.receive(reg, PEER);
+  assert.deepEqual(sent.map((m) => (m.kind === 'response' ? m.status : 0)), [200, 200]);
+  assert.equal(requests.length, 1, 'the retransmission does not reach the TU');
+  clock.advance(23_000);
+  assert.equal(tl.counts.server, 0);
+  tl.receive(reg, PEER);
+  assert.equal(requests.length, 2, 'after Timer J the same request is new again');
+});

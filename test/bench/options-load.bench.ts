@@ -1,0 +1,67 @@
+// OPTIONS answered per second over UDP on loopback under a SIPp load ramp, with p99 response
+// time, then a 60 s flood at a fixed rate watching the UA's memory. Bounded: SIPp stops itself.
+// Run as root after the test dependencies: npm run build && node dist/test/bench/options-load.bench.js
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sippScenario } from '../lab/lib/sipp.js';
+
+const RAMP = { startPerS: 1000, stepPerS: 1000, stepS: 4, maxPerS: 10_000 };
+const FLOOD = { ratePerS: Number(process.argv[2] ?? 5000), seconds: Number(process.argv[3] ?? 60) };
+
+const server = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'options-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const rss: number[] = [];
+let port = 0;
+await new Promise<void>((resolve) => {
+  let buf = '';
+  server.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const [k, v] = line.split(' ');
+      if (k === 'port') {
+        port = Number(v);
+        resolve();
+      } else if (k === 'rss') rss.push(Number(v));
+    }
+  });
+});
+
+interface Run { ok: number; failed: number; seconds: number; rttsMs: number[] }
+
+async function sipp(args: string[], calls: number, timeoutS: number): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'dpa-bench-sipp-'));
+  const t0 = performance.now();
+  const p = spawn('sipp', ['-sf', sippScenario('options-uac.xml'), '-i', '127.0.0.1', '-p', '0', '-m', String(calls), '-timeout', `${timeoutS}s`,
+    '-nostdin', '-trace_stat', '-stf', join(dir, 's.csv'), '-trace_rtt', '-rtt_freq', '1', ...args, `127.0.0.1:${port}`], { cwd: dir, stdio: 'ignore' });
+  await new Promise((r) => p.on('exit', r));
+  const seconds = (performance.now() - t0) / 1000;
+  const stat = readFileSync(join(dir, 's.csv'), 'utf8').trim().split('\n');
+  const head = (stat[0] ?? '').split(';');
+  const last = (stat[stat.length - 1] ?? '').split(';');
+  const col = (n: string) => Number(last[head.indexOf(n)]);
+  const rttFile = readdirSync(dir).find((f) => f.includes('_rtt'));
+  const rttsMs = rttFile ? readFileSync(join(dir, rttFile), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(';')[1])).filter((x) => Number.isFinite(x)) : [];
+  return { ok: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), seconds, rttsMs };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+const rampSteps = (RAMP.maxPerS - RAMP.startPerS) / RAMP.stepPerS + 1;
+const rampCalls = Array.from({ length: rampSteps }, (_, i) => (RAMP.startPerS + i * RAMP.stepPerS) * RAMP.stepS).reduce((a, b) => a + b, 0);
+const ramp = await sipp(['-r', String(RAMP.startPerS), '-rate_increase', String(RAMP.stepPerS), '-fd', String(RAMP.stepS), '-rate_max', String(RAMP.maxPerS), '-no_rate_quit'], rampCalls, rampSteps * RAMP.stepS + 20);
+console.log(`ramp ${RAMP.startPerS}→${RAMP.maxPerS}/s over ${ramp.seconds.toFixed(0)} s: ${ramp.ok} answered, ${ramp.failed} failed, ${(ramp.ok / ramp.seconds).toFixed(0)}/s average, p50 ${pct(ramp.rttsMs, 50)} ms, p99 ${pct(ramp.rttsMs, 99)} ms`);
+
+const rssBefore = rss.length;
+const flood = await sipp(['-r', String(FLOOD.ratePerS)], FLOOD.ratePerS * FLOOD.seconds, FLOOD.seconds + 30);
+const floodRss = rss.slice(rssBefore);
+console.log(`flood ${FLOOD.ratePerS}/s for ${flood.seconds.toFixed(0)} s: ${flood.ok} answered, ${flood.failed} failed, ${(flood.ok / flood.seconds).toFixed(0)}/s, p50 ${pct(flood.rttsMs, 50)} ms, p99 ${pct(flood.rttsMs, 99)} ms`);
+const mb = (k: number | undefined) => ((k ?? NaN) / 1024).toFixed(1);
+const tenth = Math.max(1, Math.floor(floodRss.length / 10));
+console.log(`UA RSS during the flood: first 10% max ${mb(Math.max(...floodRss.slice(0, tenth)))} MiB, last 10% max ${mb(Math.max(...floodRss.slice(-tenth)))} MiB, overall max ${mb(Math.max(...floodRss))} MiB (${floodRss.length} samples)`);
+server.kill('SIGTERM');
