@@ -207,3 +207,22 @@ test('close() releases sockets and timers', async () => {
   await t.close();
   await assert.rejects(t.send(parseMessage(options()) as SipRequest, { transport: 'UDP', address: '127.0.0.1', port: 9, reliable: false }), /closed/);
 });
+
+test('dual stack: one socket per family; an IPv6 request is stamped and answered over IPv6', async () => {
+  const { t, next } = await start({ addresses: ['127.0.0.1', '::1'], transports: ['UDP'] });
+  const sock = createSocket('udp6');
+  const got: Buffer[] = [];
+  sock.on('message', (b) => got.push(b));
+  await new Promise<void>((r) => sock.bind(0, '::1', () => r()));
+  after(() => sock.close());
+  const me = sock.address().port;
+  sock.send(options(['rport'], `[::1]:${me}`), t.port, '::1');
+  const m = await next();
+  assert.equal(m.source.address, '::1');
+  assert.equal(topVia(m.message).params.get('rport'), String(me));
+  await t.send(makeResponse(m.message as SipRequest, 200), m.source);
+  const deadline = Date.now() + 2000;
+  while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.match(got[0]?.toString() ?? '', /^SIP\/2\.0 200 OK/);
+  assert.ok(t.udpSocket(4) && t.udpSocket(6));
+});
