@@ -35,7 +35,7 @@ async function sipp(args: string[], calls: number, timeoutS: number): Promise<Ru
   const dir = mkdtempSync(join(tmpdir(), 'dpa-bench-sipp-'));
   const t0 = performance.now();
   const p = spawn('sipp', ['-sf', sippScenario('options-uac.xml'), '-i', '127.0.0.1', '-p', '0', '-m', String(calls), '-timeout', `${timeoutS}s`,
-    '-nostdin', '-trace_stat', '-stf', join(dir, 's.csv'), '-trace_rtt', '-rtt_freq', '1', ...args, `127.0.0.1:${port}`], { cwd: dir, stdio: 'ignore' });
+    '-nostdin', '-buff_size', '2097152', '-trace_stat', '-stf', join(dir, 's.csv'), '-trace_rtt', '-rtt_freq', '1', ...args, `127.0.0.1:${port}`], { cwd: dir, stdio: 'ignore' });
   await new Promise((r) => p.on('exit', r));
   const seconds = (performance.now() - t0) / 1000;
   const stat = readFileSync(join(dir, 's.csv'), 'utf8').trim().split('\n');

@@ -55,6 +55,11 @@ export interface TransactionLayerOptions {
   /** Ask for rport (RFC 3581) in our Vias. */
   readonly rport?: () => boolean;
   readonly onError?: (err: unknown) => void;
+  /**
+   * Turns a final response into a cheap resend function (serialised bytes and destination) for
+   * the compact Completed state; without it the response object itself is kept.
+   */
+  readonly freezeResponse?: (res: SipResponse, peer: Peer) => () => void;
 }
 
 type Machine = InviteClientTransaction | NonInviteClientTransaction | InviteServerTransaction | NonInviteServerTransaction;
@@ -157,7 +162,6 @@ export class ClientTransaction extends Runner {
 }
 
 export class ServerTransaction extends Runner {
-  private guardTimer: TimerHandle | undefined;
 
   get request(): SipRequest {
     return this.machine.request;
@@ -174,6 +178,7 @@ export class ServerTransaction extends Runner {
   /** The TU answers the request. */
   respond(res: SipResponse): void {
     if (this.terminated) return;
+    if (res.status >= 200) this.layer.answered(this);
     this.run((this.machine as InviteServerTransaction | NonInviteServerTransaction).respond(res));
     if (!this.terminated && this.machine instanceof NonInviteServerTransaction && this.machine.state === 'completed' && !this.peer.reliable) {
       this.layer.compact(this, res);
@@ -189,20 +194,13 @@ export class ServerTransaction extends Runner {
     this.run((this.machine as InviteServerTransaction | NonInviteServerTransaction).receive(req));
   }
 
-  /** A non-INVITE request the TU never answers must not hold memory forever. */
-  armGuard(ms: number): void {
-    this.guardTimer = this.layer.clock.setTimer(ms, () => {
-      if (!this.terminated && (this.state === 'trying' || this.state === 'proceeding')) this.close();
-    });
-  }
-
   protected deliver(a: TxAction): void {
     if (a.kind === 'ack') this.layer.guard(() => this.layer.user.onAck(a.request, this.peer));
     else if (a.kind === 'timeout') this.layer.guard(() => this.layer.user.onServerTimeout?.(this));
   }
 
   protected override onTerminated(): void {
-    this.layer.clock.cancel(this.guardTimer);
+    this.layer.answered(this);
   }
 }
 
@@ -232,8 +230,7 @@ export function clientKey(branch: string, cseqMethod: string): string {
  * the bulk of the layer's memory, so that state is kept here in compact form, swept once a second.
  */
 interface CompletedEntry {
-  readonly response: SipResponse;
-  readonly peer: Peer;
+  readonly resend: () => void;
   readonly expiresMs: number;
 }
 
@@ -244,6 +241,8 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly completed = new Map<string, CompletedEntry>();
+  /** Non-INVITE server transactions not yet answered, by arrival time (insertion order). */
+  private readonly unanswered = new Map<ServerTransaction, number>();
   private sweeper: TimerHandle | undefined;
   private closed = false;
 
@@ -261,20 +260,40 @@ export class TransactionLayer {
 
   /** @internal */
   compact(tx: ServerTransaction, response: SipResponse): void {
-    this.completed.set(tx.key, { response, peer: tx.peer, expiresMs: this.clock.now() + 64 * this.options.timers().t1Ms });
+    const peer = tx.peer;
+    const resend = this.options.freezeResponse?.(response, peer) ?? (() => this.transmit(response, peer, () => {}));
+    // A fresh copy of the key: the original is a slice of the request's header text and would
+    // keep all of it alive for 32 s.
+    this.completed.set(Buffer.from(tx.key, 'utf8').toString('utf8'), { resend, expiresMs: this.clock.now() + 64 * this.options.timers().t1Ms });
     tx.retire();
-    this.sweeper ??= this.clock.setTimer(SWEEP_MS, () => this.sweep());
+    this.armSweeper();
   }
 
   private sweep(): void {
     this.sweeper = undefined;
     const now = this.clock.now();
+    // A request the TU never answers must not hold memory forever: 64*T1, then it goes.
+    const limitMs = 64 * this.options.timers().t1Ms;
+    for (const [tx, at] of this.unanswered) {
+      if (now - at < limitMs) break;
+      this.unanswered.delete(tx);
+      tx.close();
+    }
     // Insertion order is expiry order (Timer J is the same for all), so stop at the first live one.
     for (const [key, e] of this.completed) {
       if (e.expiresMs > now) break;
       this.completed.delete(key);
     }
-    if (this.completed.size > 0 && !this.closed) this.sweeper = this.clock.setTimer(SWEEP_MS, () => this.sweep());
+    this.armSweeper();
+  }
+
+  private armSweeper(): void {
+    if (!this.sweeper && !this.closed && (this.completed.size > 0 || this.unanswered.size > 0)) this.sweeper = this.clock.setTimer(SWEEP_MS, () => this.sweep());
+  }
+
+  /** @internal */
+  answered(tx: ServerTransaction): void {
+    this.unanswered.delete(tx);
   }
 
   static newBranch(): string {
@@ -334,7 +353,7 @@ export class TransactionLayer {
     const done = this.completed.get(key);
     if (done) {
       // §17.2.2: a retransmission in Completed gets the final response again.
-      this.transmit(done.response, done.peer, () => {});
+      this.guard(done.resend);
       return;
     }
     if (msg.method === 'ACK') {
@@ -345,7 +364,10 @@ export class TransactionLayer {
     const machine = msg.method === 'INVITE' ? new InviteServerTransaction(msg, timers, peer.reliable) : new NonInviteServerTransaction(msg, timers, peer.reliable);
     const tx = new ServerTransaction(this, machine, peer, key);
     this.servers.set(key, tx);
-    if (msg.method !== 'INVITE') tx.armGuard(64 * timers.t1Ms);
+    if (msg.method !== 'INVITE') {
+      this.unanswered.set(tx, this.clock.now());
+      this.armSweeper();
+    }
     tx.run(machine.start());
     this.guard(() => this.options.user.onRequest(tx, msg, peer));
   }
@@ -392,6 +414,7 @@ export class TransactionLayer {
     this.closed = true;
     this.clock.cancel(this.sweeper);
     this.completed.clear();
+    this.unanswered.clear();
     for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.close();
   }
 }

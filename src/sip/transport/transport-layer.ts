@@ -41,6 +41,7 @@ export interface TransportOptions {
 }
 
 const UDP_LIMITS: Partial<ParseLimits> = { maxBytes: 65_535 };
+const UDP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
 
 function family(address: string): 4 | 6 {
   return isIP(address) === 6 ? 6 : 4;
@@ -76,7 +77,9 @@ export class TransportLayer {
     let port = this.options.port;
     for (const address of this.options.addresses) {
       if (this.options.transports.includes('UDP')) {
-        const sock = createSocket({ type: family(address) === 6 ? 'udp6' : 'udp4', ipv6Only: family(address) === 6 });
+        // A larger receive buffer rides out bursts and GC pauses instead of dropping requests
+        // (the kernel caps it at net.core.rmem_max).
+        const sock = createSocket({ type: family(address) === 6 ? 'udp6' : 'udp4', ipv6Only: family(address) === 6, recvBufferSize: UDP_RECV_BUFFER_BYTES });
         await new Promise<void>((resolve, reject) => {
           sock.once('error', reject);
           sock.bind(port, address, () => {
@@ -85,7 +88,10 @@ export class TransportLayer {
           });
         });
         port = sock.address().port;
-        sock.on('message', (bytes, rinfo) => this.onDatagram(sock, bytes, rinfo));
+        // getsockname() once, not for every datagram.
+        const bound = sock.address();
+        const local = { address: bound.address, port: bound.port };
+        sock.on('message', (bytes, rinfo) => this.onDatagram(local, bytes, rinfo));
         sock.on('error', (err) => this.options.onError?.(err, 'udp socket'));
         this.udp.set(family(address), sock);
       }
@@ -122,8 +128,7 @@ export class TransportLayer {
     return this.udp.get(fam);
   }
 
-  private onDatagram(sock: UdpSocket, bytes: Buffer, rinfo: RemoteInfo): void {
-    const local = { address: sock.address().address, port: sock.address().port };
+  private onDatagram(local: Endpoint, bytes: Buffer, rinfo: RemoteInfo): void {
     const source: Destination = { transport: 'UDP', address: rinfo.address, port: rinfo.port, reliable: false };
     const first = bytes[0];
     if (first === undefined) return;
@@ -221,6 +226,14 @@ export class TransportLayer {
     if (this.closed) throw new TransportError('closed', 'transport layer closed');
     if (msg.kind === 'response') return this.sendResponse(msg, peer);
     return this.sendTo(serializeMessage(msg), peer);
+  }
+
+  /** A response serialised once, with its destination, for cheap retransmissions. */
+  freezeResponse(res: SipResponse, arrival: Destination): () => void {
+    const dest = responseDestination(topVia(res), arrival);
+    const bytes = serializeMessage(res);
+    if (dest.connectionId !== undefined) return () => void this.sendResponse(res, arrival).catch(() => {});
+    return () => void this.sendTo(bytes, dest).catch((err: unknown) => this.options.onError?.(err, 'retransmission'));
   }
 
   private async sendResponse(res: SipResponse, arrival: Destination): Promise<void> {

@@ -53,6 +53,21 @@ export interface RequestOptions {
   readonly onProvisional?: (res: SipResponse) => void;
 }
 
+// One randomBytes() call per 4 KiB of identifiers instead of one per tag.
+const POOL_BYTES = 4096;
+let pool = randomBytes(POOL_BYTES);
+let poolAt = 0;
+
+function randomHex(bytes: number): string {
+  if (poolAt + bytes > POOL_BYTES) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  const out = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return out;
+}
+
 function hasParsableToWithoutTag(req: SipRequest): boolean {
   try {
     return !getTo(req).params.get('tag');
@@ -104,6 +119,7 @@ export class UserAgent {
       sentBy: (t) => options.advertised(t),
       ...(options.rport ? { rport: options.rport } : {}),
       onError: (err) => options.onError?.(err, 'transaction'),
+      freezeResponse: (res, peer) => this.transport.freezeResponse(res, peer as Destination),
       user: {
         onRequest: (tx, req, peer) => this.onRequest(tx, req, peer),
         onAck: (req) => this.onAck(req),
@@ -136,12 +152,13 @@ export class UserAgent {
     return parseNameAddr(`<sip:${user}@${host}:${a.port}${transport.toUpperCase() === 'UDP' ? '' : `;transport=${transport.toLowerCase()}`}>`);
   }
 
+  /** 48 random bits (RFC 3261 §19.3 asks for at least 32), from a pooled random buffer. */
   newTag(): string {
-    return randomBytes(6).toString('hex');
+    return randomHex(6);
   }
 
   newCallId(): string {
-    return `${randomBytes(12).toString('hex')}@deskphone`;
+    return `${randomHex(12)}@deskphone`;
   }
 
   private respond(tx: ServerTransaction, req: SipRequest, status: number, reason?: string, headers: ReadonlyArray<readonly [string, string]> = [], toTag?: string): SipResponse {
