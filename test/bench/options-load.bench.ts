@@ -12,6 +12,7 @@ const FLOOD = { ratePerS: Number(process.argv[2] ?? 5000), seconds: Number(proce
 
 const server = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'options-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const rss: number[] = [];
+const detail: string[] = [];
 let port = 0;
 await new Promise<void>((resolve) => {
   let buf = '';
@@ -24,7 +25,10 @@ await new Promise<void>((resolve) => {
       if (k === 'port') {
         port = Number(v);
         resolve();
-      } else if (k === 'rss') rss.push(Number(v));
+      } else if (k === 'rss') {
+        rss.push(Number(v));
+        detail.push(line);
+      }
     }
   });
 });
@@ -54,8 +58,9 @@ const pct = (xs: number[], p: number) => {
 
 const rampSteps = (RAMP.maxPerS - RAMP.startPerS) / RAMP.stepPerS + 1;
 const rampCalls = Array.from({ length: rampSteps }, (_, i) => (RAMP.startPerS + i * RAMP.stepPerS) * RAMP.stepS).reduce((a, b) => a + b, 0);
-const ramp = await sipp(['-r', String(RAMP.startPerS), '-rate_increase', String(RAMP.stepPerS), '-fd', String(RAMP.stepS), '-rate_max', String(RAMP.maxPerS), '-no_rate_quit'], rampCalls, rampSteps * RAMP.stepS + 20);
-console.log(`ramp ${RAMP.startPerS}→${RAMP.maxPerS}/s over ${ramp.seconds.toFixed(0)} s: ${ramp.ok} answered, ${ramp.failed} failed, ${(ramp.ok / ramp.seconds).toFixed(0)}/s average, p50 ${pct(ramp.rttsMs, 50)} ms, p99 ${pct(ramp.rttsMs, 99)} ms`);
+const skipRamp = process.argv[4] === 'noramp';
+const ramp = skipRamp ? { ok: 0, failed: 0, seconds: 1, rttsMs: [] } : await sipp(['-r', String(RAMP.startPerS), '-rate_increase', String(RAMP.stepPerS), '-fd', String(RAMP.stepS), '-rate_max', String(RAMP.maxPerS), '-no_rate_quit'], rampCalls, rampSteps * RAMP.stepS + 20);
+if (!skipRamp) console.log(`ramp ${RAMP.startPerS}→${RAMP.maxPerS}/s over ${ramp.seconds.toFixed(0)} s: ${ramp.ok} answered, ${ramp.failed} failed, ${(ramp.ok / ramp.seconds).toFixed(0)}/s average, p50 ${pct(ramp.rttsMs, 50)} ms, p99 ${pct(ramp.rttsMs, 99)} ms`);
 
 const rssBefore = rss.length;
 const flood = await sipp(['-r', String(FLOOD.ratePerS)], FLOOD.ratePerS * FLOOD.seconds, FLOOD.seconds + 30);
@@ -64,4 +69,5 @@ console.log(`flood ${FLOOD.ratePerS}/s for ${flood.seconds.toFixed(0)} s: ${floo
 const mb = (k: number | undefined) => ((k ?? NaN) / 1024).toFixed(1);
 const tenth = Math.max(1, Math.floor(floodRss.length / 10));
 console.log(`UA RSS during the flood: first 10% max ${mb(Math.max(...floodRss.slice(0, tenth)))} MiB, last 10% max ${mb(Math.max(...floodRss.slice(-tenth)))} MiB, overall max ${mb(Math.max(...floodRss))} MiB (${floodRss.length} samples)`);
+if (process.env['DETAIL']) console.log(detail.join('\n'));
 server.kill('SIGTERM');

@@ -235,6 +235,9 @@ interface CompletedEntry {
 }
 
 const SWEEP_MS = 1000;
+/** At most this many compact Completed entries; past it the oldest go first (a late
+ * retransmission of one is then handled as a new request, harmless for non-INVITE). */
+const MAX_COMPLETED = 100_000;
 
 export class TransactionLayer {
   readonly clock: Clock;
@@ -264,6 +267,7 @@ export class TransactionLayer {
     const resend = this.options.freezeResponse?.(response, peer) ?? (() => this.transmit(response, peer, () => {}));
     // A fresh copy of the key: the original is a slice of the request's header text and would
     // keep all of it alive for 32 s.
+    if (this.completed.size >= MAX_COMPLETED) this.completed.delete(this.completed.keys().next().value as string);
     this.completed.set(Buffer.from(tx.key, 'utf8').toString('utf8'), { resend, expiresMs: this.clock.now() + 64 * this.options.timers().t1Ms });
     tx.retire();
     this.armSweeper();

@@ -231,9 +231,14 @@ export class TransportLayer {
   /** A response serialised once, with its destination, for cheap retransmissions. */
   freezeResponse(res: SipResponse, arrival: Destination): () => void {
     const dest = responseDestination(topVia(res), arrival);
-    const bytes = serializeMessage(res);
     if (dest.connectionId !== undefined) return () => void this.sendResponse(res, arrival).catch(() => {});
-    return () => void this.sendTo(bytes, dest).catch((err: unknown) => this.options.onError?.(err, 'retransmission'));
+    // Kept as a one-byte string: no Buffer pool slab pinned for 32 s, no ArrayBuffer overhead.
+    // The closure is made elsewhere so it captures only these two values, not the response.
+    return this.resender(serializeMessage(res).toString('latin1'), { transport: dest.transport, address: dest.address, port: dest.port, reliable: false });
+  }
+
+  private resender(wire: string, dest: Destination): () => void {
+    return () => void this.sendTo(Buffer.from(wire, 'latin1'), dest).catch((err: unknown) => this.options.onError?.(err, 'retransmission'));
   }
 
   private async sendResponse(res: SipResponse, arrival: Destination): Promise<void> {
