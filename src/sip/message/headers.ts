@@ -56,6 +56,10 @@ export function isListHeader(name: string): boolean {
 
 /** Splits a list value at commas outside quoted strings and <...> (§7.3.1). */
 export function splitList(value: string): string[] {
+  if (value.indexOf(',') < 0) {
+    const v = trimWsp(value);
+    return v.length > 0 ? [v] : [];
+  }
   const out: string[] = [];
   let start = 0;
   let inQuote = false;
@@ -81,7 +85,20 @@ export function splitList(value: string): string[] {
 const NAME_CACHE = new Map<string, readonly [string, string]>();
 const NAME_CACHE_MAX = 512;
 
+/** The names nearly every message has, found by length and === (no hashing of a fresh slice). */
+const COMMON: ReadonlyArray<ReadonlyArray<readonly [string, readonly [string, string]]>> = (() => {
+  const byLength: Array<Array<readonly [string, readonly [string, string]]>> = [];
+  for (const written of ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type',
+    'Record-Route', 'Route', 'Allow', 'Supported', 'User-Agent', 'Server', 'Expires', 'Require', 'RSeq', 'RAck', 'Accept']) {
+    const key = written.toLowerCase();
+    (byLength[written.length] ??= []).push([written, [written, key]]);
+  }
+  return byLength;
+})();
+
 function names(name: string): readonly [string, string] {
+  const common = COMMON[name.length];
+  if (common) for (const [written, tuple] of common) if (written === name) return tuple;
   let n = NAME_CACHE.get(name);
   if (n) return n;
   const key = headerKey(name);

@@ -64,7 +64,36 @@ export function parseHeaderParams(s: string, i: number, whole: string, onError: 
   }
 }
 
+/** `"Name" <uri>;p=v` or `Name <uri>;p=v` with token parameters, by one regular expression. */
+const FAST_NAME_ADDR = /^(?:"([^"\\\r\n]*)" *|([A-Za-z0-9\-.!%*_+`'~]+(?: [A-Za-z0-9\-.!%*_+`'~]+)*) *)?<([^<>\s"]+)>((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:[\]]+)?)*)$/;
+
+function fastNameAddr(text: string): NameAddr | undefined {
+  const m = FAST_NAME_ADDR.exec(text);
+  if (!m) return undefined;
+  let uri;
+  try {
+    uri = parseUri(m[3] as string);
+  } catch {
+    return undefined;
+  }
+  const params = new Map<string, string | null>();
+  const raw = m[4];
+  if (raw) {
+    for (const part of raw.slice(1).split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) params.set(part.toLowerCase(), null);
+      else params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+    }
+  }
+  const na: NameAddr = { uri, params };
+  const display = m[1] ?? m[2];
+  if (display !== undefined) na.displayName = display;
+  return na;
+}
+
 export function parseNameAddr(text: string): NameAddr {
+  const fast = fastNameAddr(text);
+  if (fast) return fast;
   const s = text;
   let i = skipWsp(s, 0);
   let displayName: string | undefined;

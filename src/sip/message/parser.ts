@@ -47,53 +47,61 @@ interface Head {
   headers: SipHeaders;
 }
 
+function isWspCode(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Scans the header section by index (no per-line strings): one slice per name and value. */
 function parseHead(text: string, limits: ParseLimits): Head {
-  let pos = 0;
   const len = text.length;
-  // Reads the next physical line (CRLF or bare LF ends it) without a regex split.
-  const nextLine = (): string | undefined => {
-    if (pos > len) return undefined;
-    let nl = text.indexOf('\n', pos);
+  let pos = 0;
+  let nl = 0;
+  // The end of the line starting at `pos` (CRLF or bare LF), and where the next one starts.
+  const lineEnd = (): number => {
+    nl = text.indexOf('\n', pos);
     if (nl < 0) nl = len;
-    const end = nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
-    const line = text.slice(pos, end);
-    pos = nl + 1;
-    return line;
+    return nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
   };
-  let startLine = nextLine() ?? '';
-  while (startLine === '' && pos <= len) startLine = nextLine() ?? ''; // §7.5: CRLFs before the start line
-  if (startLine.length > limits.maxLineLength) throw new SipParseError('line-too-long', 'start line too long', 414);
+  let le = lineEnd();
+  while (le === pos && nl < len) {
+    pos = nl + 1; // §7.5: CRLFs before the start line
+    le = lineEnd();
+  }
+  if (le - pos > limits.maxLineLength) throw new SipParseError('line-too-long', 'start line too long', 414);
+  const startLine = text.slice(pos, le);
+  pos = nl + 1;
   const headers = new SipHeaders();
-  let name: string | undefined;
-  let value = '';
-  const flush = (): void => {
-    if (name === undefined) return;
-    if (headers.size >= limits.maxHeaders) throw new SipParseError('too-many-headers', `more than ${limits.maxHeaders} header lines`, 400);
-    headers.pushRaw(name, trimWsp(value));
-    name = undefined;
-  };
-  for (let line = nextLine(); line !== undefined; line = nextLine()) {
-    if (line.length > limits.maxLineLength) throw new SipParseError('line-too-long', `a header line is longer than ${limits.maxLineLength} bytes`, 400);
-    const c0 = line.charCodeAt(0);
-    if (c0 === 0x20 || c0 === 0x09) {
-      // §7.3.1 folding: a continuation line joins the previous value with one SP.
-      if (name === undefined) throw new SipParseError('bad-header', 'continuation line before any header', 400);
-      value += ` ${trimWsp(line)}`;
-      if (value.length > limits.maxLineLength) throw new SipParseError('line-too-long', `header ${name} longer than ${limits.maxLineLength} bytes`, 400);
+  while (pos < len) {
+    le = lineEnd();
+    if (le - pos > limits.maxLineLength) throw new SipParseError('line-too-long', `a header line is longer than ${limits.maxLineLength} bytes`, 400);
+    if (le === pos) {
+      pos = nl + 1;
       continue;
     }
-    flush();
-    if (line.length === 0) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new SipParseError('bad-header', `header line without a name and colon: ${JSON.stringify(line.slice(0, 40))}`, 400);
-    let end = colon;
-    while (end > 0 && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
-    const n = end === colon ? line.slice(0, colon) : line.slice(0, end);
-    if (!isTokenString(n)) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(n.slice(0, 40))}`, 400);
-    name = n;
-    value = line.slice(colon + 1);
+    if (isWspCode(text.charCodeAt(pos))) throw new SipParseError('bad-header', 'continuation line before any header', 400);
+    const colon = text.indexOf(':', pos);
+    if (colon < 0 || colon >= le || colon === pos) throw new SipParseError('bad-header', `header line without a name and colon: ${JSON.stringify(text.slice(pos, Math.min(le, pos + 40)))}`, 400);
+    let ne = colon;
+    while (ne > pos && isWspCode(text.charCodeAt(ne - 1))) ne--;
+    const name = text.slice(pos, ne);
+    if (!isTokenString(name)) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(name.slice(0, 40))}`, 400);
+    let vs = colon + 1;
+    while (vs < le && isWspCode(text.charCodeAt(vs))) vs++;
+    let ve = le;
+    while (ve > vs && isWspCode(text.charCodeAt(ve - 1))) ve--;
+    let value = text.slice(vs, ve);
+    pos = nl + 1;
+    // §7.3.1 folding: each continuation line joins the value with one SP.
+    while (pos < len && isWspCode(text.charCodeAt(pos))) {
+      le = lineEnd();
+      if (le - pos > limits.maxLineLength) throw new SipParseError('line-too-long', `a header line is longer than ${limits.maxLineLength} bytes`, 400);
+      value = trimWsp(`${value} ${trimWsp(text.slice(pos, le))}`);
+      if (value.length > limits.maxLineLength) throw new SipParseError('line-too-long', `header ${name} longer than ${limits.maxLineLength} bytes`, 400);
+      pos = nl + 1;
+    }
+    if (headers.size >= limits.maxHeaders) throw new SipParseError('too-many-headers', `more than ${limits.maxHeaders} header lines`, 400);
+    headers.pushRaw(name, value);
   }
-  flush();
   return { startLine, headers };
 }
 

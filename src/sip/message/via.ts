@@ -16,7 +16,31 @@ function readToken(s: string, i: number): { token: string; end: number } {
   return { token: s.slice(start, i), end: i };
 }
 
+/** The usual Via (no LWS inside, no IPv6, token params) by one regular expression. */
+const FAST_VIA = /^SIP\/2\.0\/([A-Za-z]+) ([A-Za-z0-9][A-Za-z0-9.\-]*)(?::(\d{1,5}))?((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:]+)?)*)$/;
+
+function fastVia(text: string): Via | undefined {
+  const m = FAST_VIA.exec(text);
+  if (!m) return undefined;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && port > 65535) return undefined;
+  const params = new Map<string, string | null>();
+  const raw = m[4];
+  if (raw) {
+    for (const part of raw.slice(1).split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) params.set(part.toLowerCase(), null);
+      else params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+    }
+  }
+  const via: Via = { protocol: 'SIP/2.0', transport: (m[1] as string).toUpperCase(), host: (m[2] as string).toLowerCase(), params };
+  if (port !== undefined) via.port = port;
+  return via;
+}
+
 export function parseOneVia(text: string): Via {
+  const fast = fastVia(text);
+  if (fast) return fast;
   const s = text;
   let i = skipWsp(s, 0);
   const name = readToken(s, i);
