@@ -174,7 +174,10 @@ export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {
   }
   // One copy of the message's own bytes, shared by the body view and the wire cache, so the
   // message never pins (or aliases) a larger receive buffer the caller may reuse.
-  const own = Buffer.from(buf.subarray(0, bodyStart + length));
+  const total = bodyStart + length;
+  // A buffer that is exactly this message and owns its memory (a datagram) is used as it is;
+  // anything else (a slice of a stream buffer, trailing bytes) is copied.
+  const own = total === buf.length && buf.byteOffset === 0 && buf.buffer.byteLength === total ? buf : Buffer.from(buf.subarray(0, total));
   msg.body = length === 0 ? EMPTY : own.subarray(bodyStart);
   rememberWire(msg, own);
   return msg;
