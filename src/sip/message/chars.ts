@@ -101,3 +101,18 @@ export function trimWsp(s: string): string {
   while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
   return s.slice(a, b);
 }
+
+/**
+ * `;a;b=c` already checked by a fast-path regular expression (tokens only, no quotes or
+ * escapes): names lower-case, null for a parameter without a value.
+ */
+export function splitCheckedParams(raw: string | undefined): Map<string, string | null> {
+  const params = new Map<string, string | null>();
+  if (!raw) return params;
+  for (const part of raw.slice(1).split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) params.set(part.toLowerCase(), null);
+    else params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  return params;
+}

@@ -1,6 +1,6 @@
 // name-addr / addr-spec with header parameters (RFC 3261 §20.10, §25.1): From, To, Contact,
 // Route, Record-Route, Reply-To, Refer-To. Without <>, ;params belong to the header (§20).
-import { isToken, isWsp, skipWsp, trimWsp } from './chars.js';
+import { isToken, isWsp, skipWsp, splitCheckedParams, trimWsp } from './chars.js';
 import { SipParseError } from './errors.js';
 import type { NameAddr } from './types.js';
 import { formatUri, parseUri } from './uri.js';
@@ -76,15 +76,7 @@ function fastNameAddr(text: string): NameAddr | undefined {
   } catch {
     return undefined;
   }
-  const params = new Map<string, string | null>();
-  const raw = m[4];
-  if (raw) {
-    for (const part of raw.slice(1).split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0) params.set(part.toLowerCase(), null);
-      else params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
-    }
-  }
+  const params = splitCheckedParams(m[4]);
   const na: NameAddr = { uri, params };
   const display = m[1] ?? m[2];
   if (display !== undefined) na.displayName = display;

@@ -1,7 +1,7 @@
 // SIP and SIPS URIs (RFC 3261 §19.1, §25.1) with IPv6 references (RFC 5118); other schemes
 // (tel:, unknown ones — RFC 4475 §3.3.2) are kept as opaque text.
 import { isIP } from 'node:net';
-import { escape, isHostChar, unescape } from './chars.js';
+import { escape, isHostChar, splitCheckedParams, unescape } from './chars.js';
 import { SipParseError } from './errors.js';
 import { isSipUri, type SipUri, type Uri } from './types.js';
 
@@ -85,17 +85,9 @@ function fastParse(text: string): SipUri | undefined {
   if (!m) return undefined;
   const port = m[4] === undefined ? undefined : Number(m[4]);
   if (port !== undefined && port > 65535) return undefined;
-  const uri: SipUri = { scheme: m[1] as 'sip' | 'sips', host: (m[3] as string).toLowerCase(), params: new Map(), headers: new Map() };
+  const uri: SipUri = { scheme: m[1] as 'sip' | 'sips', host: (m[3] as string).toLowerCase(), params: splitCheckedParams(m[5]), headers: new Map() };
   if (m[2] !== undefined) uri.user = m[2];
   if (port !== undefined) uri.port = port;
-  const params = m[5];
-  if (params) {
-    for (const part of params.slice(1).split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0) uri.params.set(part.toLowerCase(), null);
-      else uri.params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
-    }
-  }
   return uri;
 }
 

@@ -1,5 +1,5 @@
 // Via (RFC 3261 §20.42, §25.1) with RFC 5118 IPv6 sent-by and received values.
-import { isToken, skipWsp } from './chars.js';
+import { isToken, skipWsp, splitCheckedParams } from './chars.js';
 import { SipParseError } from './errors.js';
 import { splitList } from './headers.js';
 import { formatParams, parseHeaderParams } from './name-addr.js';
@@ -24,15 +24,7 @@ function fastVia(text: string): Via | undefined {
   if (!m) return undefined;
   const port = m[3] === undefined ? undefined : Number(m[3]);
   if (port !== undefined && port > 65535) return undefined;
-  const params = new Map<string, string | null>();
-  const raw = m[4];
-  if (raw) {
-    for (const part of raw.slice(1).split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0) params.set(part.toLowerCase(), null);
-      else params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
-    }
-  }
+  const params = splitCheckedParams(m[4]);
   const via: Via = { protocol: 'SIP/2.0', transport: (m[1] as string).toUpperCase(), host: (m[2] as string).toLowerCase(), params };
   if (port !== undefined) via.port = port;
   return via;
