@@ -2,8 +2,8 @@
 // Holds the dialog state (ids, CSeq numbers, remote target, route set) and builds requests
 // inside it (§12.2.1.1); checks requests received inside it (§12.2.2).
 import {
-  SipHeaders, formatNameAddr, formatUri, getCSeq, getCallId, getContacts, getFrom, getTo, parseNameAddr,
-  type NameAddr, type SipRequest, type SipResponse, type SipUri, type Uri,
+  SipHeaders, formatNameAddr, getCSeq, getCallId, getContacts, getFrom, getTo, parseNameAddr,
+  isSipUri, type NameAddr, type SipRequest, type SipResponse, type Uri,
 } from '../message/index.js';
 import { DialogError } from './dialog-errors.js';
 
@@ -215,14 +215,6 @@ export class Dialog {
     if (!remoteTag) return undefined;
     return { callId: getCallId(response), localTag: getFrom(response).params.get('tag') ?? '', remoteTag };
   }
-
-  describe(): string {
-    return `${this.id.callId} (${this.stateNow}) → ${formatUri(this.target)}`;
-  }
-}
-
-function isSipUri(u: Uri): u is SipUri {
-  return u.scheme === 'sip' || u.scheme === 'sips';
 }
 
 function recordRoutes(msg: SipRequest | SipResponse): NameAddr[] {

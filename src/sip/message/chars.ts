@@ -12,7 +12,6 @@ function table(chars: string, alnum = true): Uint8Array {
 }
 
 const TOKEN = table("-.!%*_+`'~");
-const UNRESERVED = table("-_.!~*'()");
 const USER = table("-_.!~*'()&=+$,;?/");
 const PASSWORD = table("-_.!~*'()&=+$,");
 const PARAM = table("-_.!~*'()[]/:&+$");

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import {
-  formatUri, getCSeq, getCallId, getFrom, getTo, topVia, type SipRequest, type SipResponse, type Via,
+  formatUri, getCSeq, getCallId, getFrom, topVia, type SipRequest, type SipResponse, type Via,
 } from '../message/index.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { makeResponse, parseMessage, parseVia, serializeMessage, topVia, type SipRequest, type SipResponse } from '../../../../src/sip/message/index.js';
+import { makeResponse, parseMessage, parseVia, topVia, type SipRequest, type SipResponse } from '../../../../src/sip/message/index.js';
 import { TransportLayer, responseDestination, type Destination, type Incoming } from '../../../../src/sip/transport/index.js';
 import { SystemClock } from '../../../../src/util/index.js';
 import { tempDir } from '../../../helpers/tmp.js';
