@@ -5,7 +5,7 @@ import { SipParseError } from './errors.js';
 import { SipHeaders, splitList } from './headers.js';
 import { parseNameAddr } from './name-addr.js';
 import { isSipUri, type CSeq, type NameAddr, type SipMessage, type SipRequest, type SipResponse, type Via } from './types.js';
-import { parseOneVia, parseVia } from './via.js';
+import { parseOneVia } from './via.js';
 
 const MAX_CSEQ = 0x7fffffff; // RFC 3261 §8.1.1.5: less than 2**31
 
@@ -14,17 +14,17 @@ function missing(name: string): SipParseError {
 }
 
 function single(m: SipMessage, name: string): string {
-  const n = m.headers.count(name);
-  if (n === 0) throw missing(name);
-  if (n > 1) throw new SipParseError('bad-value', `more than one ${name} (RFC 4475 §3.3.8)`, 400);
-  return m.headers.get(name) as string;
+  const v = m.headers.getOnly(name);
+  if (v === undefined) throw missing(name);
+  if (v === null) throw new SipParseError('bad-value', `more than one ${name} (RFC 4475 §3.3.8)`, 400);
+  return v;
 }
 
 export function getVias(m: SipMessage): Via[] {
   return m.headers.cached('via', () => {
-    const values = m.headers.getAll('Via');
+    const values = m.headers.getAll('Via'); // already split at commas
     if (values.length === 0) throw missing('Via');
-    return values.flatMap((v) => parseVia(v));
+    return values.map(parseOneVia);
   });
 }
 

@@ -108,10 +108,14 @@ export function trimWsp(s: string): string {
 export function splitCheckedParams(raw: string | undefined): Map<string, string | null> {
   const params = new Map<string, string | null>();
   if (!raw) return params;
-  for (const part of raw.slice(1).split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) params.set(part.toLowerCase(), null);
-    else params.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  let start = 1;
+  while (start <= raw.length) {
+    let end = raw.indexOf(';', start);
+    if (end < 0) end = raw.length;
+    const eq = raw.indexOf('=', start);
+    if (eq < 0 || eq > end) params.set(raw.slice(start, end).toLowerCase(), null);
+    else params.set(raw.slice(start, eq).toLowerCase(), raw.slice(eq + 1, end));
+    start = end + 1;
   }
   return params;
 }

@@ -96,9 +96,16 @@ const COMMON: ReadonlyArray<ReadonlyArray<readonly [string, readonly [string, st
   return byLength;
 })();
 
-function names(name: string): readonly [string, string] {
+/** The [written name, lookup key] of a common name spelled canonically (so certainly a token). */
+export function commonHeaderNames(name: string): readonly [string, string] | undefined {
   const common = COMMON[name.length];
   if (common) for (const [written, tuple] of common) if (written === name) return tuple;
+  return undefined;
+}
+
+function names(name: string): readonly [string, string] {
+  const common = commonHeaderNames(name);
+  if (common) return common;
   let n = NAME_CACHE.get(name);
   if (n) return n;
   const key = headerKey(name);
@@ -126,9 +133,9 @@ export class SipHeaders {
     return h;
   }
 
-  /** @internal used by the parser: name already checked, value trimmed. */
-  pushRaw(name: string, value: string): void {
-    const [written, key] = names(name);
+  /** @internal used by the parser: name already checked (`known` when common), value trimmed. */
+  pushRaw(name: string, value: string, known?: readonly [string, string]): void {
+    const [written, key] = known ?? names(name);
     this.list.push({ name: written, key, value });
   }
 
@@ -145,6 +152,18 @@ export class SipHeaders {
     const key = names(name)[1];
     for (const e of this.list) if (e.key === key) return e.value;
     return undefined;
+  }
+
+  /** The value of a header that may appear once: undefined when absent, null when repeated. */
+  getOnly(name: string): string | null | undefined {
+    const key = names(name)[1];
+    let found: string | undefined;
+    for (const e of this.list) {
+      if (e.key !== key) continue;
+      if (found !== undefined) return null;
+      found = e.value;
+    }
+    return found;
   }
 
   /** Every value: repeated lines in order, list headers split at commas. */
@@ -237,7 +256,8 @@ export class SipHeaders {
   /** Memoised structured value of a header; dropped whenever the headers change. */
   cached<T>(key: string, parse: () => T): T {
     this.cache ??= new Map();
-    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const hit = this.cache.get(key);
+    if (hit !== undefined || this.cache.has(key)) return hit as T;
     const v = parse();
     this.cache.set(key, v);
     return v;

@@ -1,7 +1,7 @@
 // RFC 3261 §7: parsing a SIP message from bytes, with limits checked before allocating.
 import { isTokenString, trimWsp } from './chars.js';
 import { SipParseError } from './errors.js';
-import { SipHeaders } from './headers.js';
+import { commonHeaderNames, SipHeaders } from './headers.js';
 import type { SipMessage, SipRequest, SipResponse } from './types.js';
 import { formatUri, parseUri } from './uri.js';
 
@@ -15,6 +15,7 @@ export interface ParseLimits {
 
 export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 65_535, maxHeaders: 256, maxLineLength: 8192 };
 
+const NO_LIMITS: Partial<ParseLimits> = {};
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = new Uint8Array(0);
 const LFLF = Buffer.from('\n\n');
@@ -40,6 +41,10 @@ export function parseContentLength(values: string[]): number | undefined {
   const v = values[0] ?? '';
   if (!/^\d{1,10}$/.test(v)) throw new SipParseError('bad-content-length', `invalid Content-Length ${JSON.stringify(v.slice(0, 20))}`, 400);
   return Number(v);
+}
+
+function isComplete(l: Partial<ParseLimits>): l is ParseLimits {
+  return l.maxBytes !== undefined && l.maxHeaders !== undefined && l.maxLineLength !== undefined;
 }
 
 interface Head {
@@ -84,7 +89,8 @@ function parseHead(text: string, limits: ParseLimits): Head {
     let ne = colon;
     while (ne > pos && isWspCode(text.charCodeAt(ne - 1))) ne--;
     const name = text.slice(pos, ne);
-    if (!isTokenString(name)) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(name.slice(0, 40))}`, 400);
+    const known = commonHeaderNames(name);
+    if (!known && !isTokenString(name)) throw new SipParseError('bad-header', `invalid header name ${JSON.stringify(name.slice(0, 40))}`, 400);
     let vs = colon + 1;
     while (vs < le && isWspCode(text.charCodeAt(vs))) vs++;
     let ve = le;
@@ -100,7 +106,7 @@ function parseHead(text: string, limits: ParseLimits): Head {
       pos = nl + 1;
     }
     if (headers.size >= limits.maxHeaders) throw new SipParseError('too-many-headers', `more than ${limits.maxHeaders} header lines`, 400);
-    headers.pushRaw(name, value);
+    headers.pushRaw(name, value, known);
   }
   return { startLine, headers };
 }
@@ -115,21 +121,24 @@ function startMessage(head: Head): SipMessage {
     const sp2 = startLine.indexOf(' ', sp1 + 1);
     const version = startLine.slice(0, sp1);
     const code = sp2 < 0 ? startLine.slice(sp1 + 1) : startLine.slice(sp1 + 1, sp2);
-    if (sp1 < 0 || !VERSION.test(version)) throw new SipParseError('bad-start-line', 'bad status line', 400);
-    if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('bad-version', `unsupported version ${version}`, 505);
+    if (sp1 < 0 || (version !== 'SIP/2.0' && !VERSION.test(version))) throw new SipParseError('bad-start-line', 'bad status line', 400);
+    if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('bad-version', `unsupported version ${version}`, 505);
     if (!/^[1-6]\d\d$/.test(code)) throw new SipParseError('bad-status', `bad status code ${JSON.stringify(code.slice(0, 20))}`);
     const res: SipResponse = { kind: 'response', status: Number(code), reason: sp2 < 0 ? '' : startLine.slice(sp2 + 1), headers, body: new Uint8Array(0) };
     return res;
   }
   // Request-Line = Method SP Request-URI SP SIP-Version, single spaces (RFC 4475 §3.1.2.9/10)
-  const parts = startLine.split(' ');
-  if (parts.length !== 3) throw new SipParseError('bad-start-line', `bad request line ${JSON.stringify(startLine.slice(0, 80))}`, 400);
-  const [method = '', uriText = '', version = ''] = parts;
+  const sp1 = startLine.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : startLine.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || startLine.indexOf(' ', sp2 + 1) >= 0) throw new SipParseError('bad-start-line', `bad request line ${JSON.stringify(startLine.slice(0, 80))}`, 400);
+  const method = startLine.slice(0, sp1);
+  const uriText = startLine.slice(sp1 + 1, sp2);
+  const version = startLine.slice(sp2 + 1);
   if (!isTokenString(method)) throw new SipParseError('bad-start-line', 'bad method', 400);
-  if (!VERSION.test(version)) throw new SipParseError('bad-start-line', `bad version ${JSON.stringify(version.slice(0, 20))}`, 400);
+  if (version !== 'SIP/2.0' && !VERSION.test(version)) throw new SipParseError('bad-start-line', `bad version ${JSON.stringify(version.slice(0, 20))}`, 400);
   const uri = parseUri(uriText);
   const req: SipRequest = { kind: 'request', method, uri, headers, body: new Uint8Array(0) };
-  if (version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('bad-version', `unsupported version ${version}`, 505, req);
+  if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') throw new SipParseError('bad-version', `unsupported version ${version}`, 505, req);
   return req;
 }
 
@@ -138,8 +147,8 @@ function startMessage(head: Head): SipMessage {
  * Content-Length announces are ignored (RFC 3261 §18.3, RFC 4475 §3.1.1.8); without
  * Content-Length the body runs to the end (datagrams only).
  */
-export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {}): SipMessage {
-  const lim: ParseLimits = { ...DEFAULT_LIMITS, ...limits };
+export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = NO_LIMITS): SipMessage {
+  const lim: ParseLimits = limits === NO_LIMITS ? DEFAULT_LIMITS : isComplete(limits) ? limits : { ...DEFAULT_LIMITS, ...limits };
   const buf = asBuffer(bytes);
   if (buf.length > lim.maxBytes) throw new SipParseError('too-large', `message of ${buf.length} bytes exceeds ${lim.maxBytes}`, 513);
   // A datagram is complete: one that ends its last header line without the empty line after it
@@ -163,7 +172,8 @@ export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {
   const bodyStart = end.at + end.sep;
   let length: number | undefined;
   try {
-    length = parseContentLength(msg.headers.getAll('Content-Length'));
+    const cl = msg.headers.getOnly('Content-Length');
+    length = cl === undefined ? undefined : parseContentLength(cl === null ? msg.headers.getAll('Content-Length') : [cl]);
   } catch (err) {
     throw (err as SipParseError).withPartial(msg);
   }
@@ -172,12 +182,12 @@ export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = {
   if (length > available) {
     throw new SipParseError('bad-content-length', `Content-Length ${length} but only ${available} bytes follow (RFC 4475 §3.1.2.2)`, 400, msg);
   }
-  // One copy of the message's own bytes, shared by the body view and the wire cache, so the
-  // message never pins (or aliases) a larger receive buffer the caller may reuse.
+  // The message keeps a view of its own bytes (shared by the body and the wire cache), so
+  // callers must not write into a buffer after parsing it (our transports never do). A view that
+  // would pin much more memory than the message (a slice of a large stream buffer) is copied.
   const total = bodyStart + length;
-  // A buffer that is exactly this message and owns its memory (a datagram) is used as it is;
-  // anything else (a slice of a stream buffer, trailing bytes) is copied.
-  const own = total === buf.length && buf.byteOffset === 0 && buf.buffer.byteLength === total ? buf : Buffer.from(buf.subarray(0, total));
+  const pinned = buf.buffer.byteLength - total;
+  const own = pinned <= Math.max(total, 8192) ? buf.subarray(0, total) : Buffer.from(buf.subarray(0, total));
   msg.body = length === 0 ? EMPTY : own.subarray(bodyStart);
   rememberWire(msg, own);
   return msg;
@@ -194,8 +204,11 @@ interface Wire {
 /**
  * The bytes a message was parsed from, while it stays unchanged: serialising an untouched
  * message (a retransmission, a response we forward) then costs nothing and is byte-exact.
+ * Kept under a symbol on the message itself: a WeakMap entry per message costs the garbage
+ * collector far more than a property does.
  */
-const WIRE = new WeakMap<SipMessage, Wire>();
+const WIRE = Symbol('sip.wire');
+type WithWire = SipMessage & { [WIRE]?: Wire | undefined };
 
 function startFields(m: SipMessage): [unknown, unknown] {
   return m.kind === 'request' ? [m.method, m.uri] : [m.status, m.reason];
@@ -203,15 +216,15 @@ function startFields(m: SipMessage): [unknown, unknown] {
 
 function rememberWire(msg: SipMessage, bytes: Buffer): void {
   const [first, second] = startFields(msg);
-  WIRE.set(msg, { bytes, version: msg.headers.version, body: msg.body, first, second });
+  (msg as WithWire)[WIRE] = { bytes, version: msg.headers.version, body: msg.body, first, second };
 }
 
 export function serializeMessage(msg: SipMessage): Buffer {
-  const wire = WIRE.get(msg);
+  const wire = (msg as WithWire)[WIRE];
   if (wire) {
     const [first, second] = startFields(msg);
     if (wire.version === msg.headers.version && wire.body === msg.body && wire.first === first && wire.second === second) return wire.bytes;
-    WIRE.delete(msg);
+    (msg as WithWire)[WIRE] = undefined;
   }
   const start = msg.kind === 'request' ? `${msg.method} ${formatUri(msg.uri)} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
   let head = start;

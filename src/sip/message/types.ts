@@ -12,8 +12,8 @@ export interface SipUri {
   port?: number;
   /** uri-parameters, names lower-case, values unescaped once; null for a parameter without value. */
   params: Map<string, string | null>;
-  /** ?headers of the URI, unescaped once. */
-  headers: Map<string, string>;
+  /** ?headers of the URI, unescaped once (read-only: URIs without headers share one empty map). */
+  headers: ReadonlyMap<string, string>;
 }
 
 /** tel:, and any scheme we do not interpret: kept as text. */

@@ -80,12 +80,15 @@ function parseUriHeaders(text: string, whole: string): Map<string, string> {
  */
 const FAST_SIP_URI = /^(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,?/]+)@)?([A-Za-z0-9][A-Za-z0-9.\-_]*)(?::(\d{1,5}))?((?:;[A-Za-z0-9\-_.!~*'()[\]/:&+$]+(?:=[A-Za-z0-9\-_.!~*'()[\]/:&+$]+)?)*)$/;
 
+/** The ?headers of the many URIs that have none. */
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 function fastParse(text: string): SipUri | undefined {
   const m = FAST_SIP_URI.exec(text);
   if (!m) return undefined;
   const port = m[4] === undefined ? undefined : Number(m[4]);
   if (port !== undefined && port > 65535) return undefined;
-  const uri: SipUri = { scheme: m[1] as 'sip' | 'sips', host: (m[3] as string).toLowerCase(), params: splitCheckedParams(m[5]), headers: new Map() };
+  const uri: SipUri = { scheme: m[1] as 'sip' | 'sips', host: (m[3] as string).toLowerCase(), params: splitCheckedParams(m[5]), headers: NO_HEADERS };
   if (m[2] !== undefined) uri.user = m[2];
   if (port !== undefined) uri.port = port;
   return uri;
@@ -107,7 +110,7 @@ export function parseUri(text: string): Uri {
   if (lower !== 'sip' && lower !== 'sips') return { scheme: lower, raw: text };
 
   let rest = text.slice(colon + 1);
-  const uri: SipUri = { scheme: lower, host: '', params: new Map(), headers: new Map() };
+  const uri: SipUri = { scheme: lower, host: '', params: new Map(), headers: NO_HEADERS };
   const at = rest.indexOf('@');
   if (at >= 0) {
     const userinfo = rest.slice(0, at);

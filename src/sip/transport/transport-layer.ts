@@ -6,7 +6,7 @@ import { createServer, connect as tcpConnect, isIP, type Server, type Socket } f
 import { checkServerIdentity as tlsCheckServerIdentity, connect as tlsConnect, createServer as createTlsServer, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Clock } from '../../util/clock.js';
 import {
-  SipParseError, checkResponse, makeResponse, parseMessage, serializeMessage, topVia, type FramedItem, type ParseLimits,
+  SipParseError, DEFAULT_LIMITS, checkResponse, makeResponse, parseMessage, serializeMessage, topVia, type FramedItem, type ParseLimits,
   type SipMessage, type SipRequest, type SipResponse,
 } from '../message/index.js';
 import { StreamConnection } from './stream-connection.js';
@@ -40,7 +40,7 @@ export interface TransportOptions {
   readonly onError?: (err: unknown, context: string) => void;
 }
 
-const UDP_LIMITS: Partial<ParseLimits> = { maxBytes: 65_535 };
+const UDP_LIMITS: ParseLimits = { ...DEFAULT_LIMITS, maxBytes: 65_535 };
 const UDP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
 
 function family(address: string): 4 | 6 {

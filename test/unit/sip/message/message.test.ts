@@ -115,3 +115,17 @@ test('the stream framer closes on broken framing and bounds its buffer', () => {
   const items = f.push(Buffer.from(`GARBAGE\r\n\r\n${OPTIONS}`));
   assert.deepEqual(items.map((i) => i.kind), ['invalid', 'request'], 'a well-framed bad message is reported and the stream goes on');
 });
+
+test('a parsed message keeps a view of a small buffer and copies out of a large one', () => {
+  const own = Buffer.from(OPTIONS);
+  const fromDatagram = parseMessage(own);
+  assert.equal(Buffer.from(fromDatagram.body).toString(), 'body');
+  assert.equal(serializeMessage(fromDatagram).buffer, own.buffer, 'a datagram-sized buffer is used as it is');
+  const big = Buffer.alloc(1 << 20);
+  big.write(OPTIONS, 4096);
+  const fromStream = parseMessage(big.subarray(4096, 4096 + OPTIONS.length));
+  assert.ok(serializeMessage(fromStream).buffer.byteLength < 64 * 1024, 'a message must not pin a 1 MiB buffer');
+  big.fill(0);
+  assert.equal(Buffer.from(fromStream.body).toString(), 'body', 'the copy is independent of the big buffer');
+  assert.equal(serializeMessage(fromStream).toString(), OPTIONS);
+});
