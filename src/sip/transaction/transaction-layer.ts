@@ -4,12 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import {
-  formatUri, getCSeq, getCallId, getFrom, topVia, type SipRequest, type SipResponse, type Via,
+  formatUri, getCSeq, getCallId, getFrom, serializeMessage, topVia, type SipRequest, type SipResponse, type Via,
 } from '../message/index.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { CompletedResponses, type CompletedDestination } from './completed-responses.js';
 import type { TimerName, TransactionTimers, TxAction } from './transaction-types.js';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -56,10 +57,12 @@ export interface TransactionLayerOptions {
   readonly rport?: () => boolean;
   readonly onError?: (err: unknown) => void;
   /**
-   * Turns a final response into a cheap resend function (serialised bytes and destination) for
-   * the compact Completed state; without it the response object itself is kept.
+   * A final response serialised once, with where it goes (RFC 3261 §18.2.2), for the compact
+   * Completed state. Without it the response goes back to the request's source.
    */
-  readonly freezeResponse?: (res: SipResponse, peer: Peer) => () => void;
+  readonly freezeResponse?: (res: SipResponse, peer: Peer) => { bytes: Uint8Array; dest: CompletedDestination };
+  /** Sends bytes already serialised: a retransmission from the compact Completed state. */
+  readonly sendBytes: (bytes: Buffer, dest: CompletedDestination) => void | Promise<void>;
 }
 
 type Machine = InviteClientTransaction | NonInviteClientTransaction | InviteServerTransaction | NonInviteServerTransaction;
@@ -224,26 +227,13 @@ export function clientKey(branch: string, cseqMethod: string): string {
   return `${branch}\u0000${cseqMethod === 'ACK' ? 'INVITE' : cseqMethod}`;
 }
 
-/**
- * A non-INVITE server transaction in Completed over UDP only has to answer retransmissions with
- * its final response until Timer J (64*T1 = 32 s). At thousands of requests a second that is
- * the bulk of the layer's memory, so that state is kept here in compact form, swept once a second.
- */
-interface CompletedEntry {
-  readonly resend: () => void;
-  readonly expiresMs: number;
-}
-
 const SWEEP_MS = 1000;
-/** At most this many compact Completed entries; past it the oldest go first (a late
- * retransmission of one is then handled as a new request, harmless for non-INVITE). */
-const MAX_COMPLETED = 100_000;
 
 export class TransactionLayer {
   readonly clock: Clock;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
-  private readonly completed = new Map<string, CompletedEntry>();
+  private readonly completed = new CompletedResponses();
   /** Non-INVITE server transactions not yet answered, by arrival time (insertion order). */
   private readonly unanswered = new Map<ServerTransaction, number>();
   private sweeper: TimerHandle | undefined;
@@ -261,14 +251,10 @@ export class TransactionLayer {
     return { client: this.clients.size, server: this.servers.size + this.completed.size };
   }
 
-  /** @internal */
+  /** @internal The Completed state of a non-INVITE server transaction over UDP, kept compact. */
   compact(tx: ServerTransaction, response: SipResponse): void {
-    const peer = tx.peer;
-    const resend = this.options.freezeResponse?.(response, peer) ?? (() => this.transmit(response, peer, () => {}));
-    // A fresh copy of the key: the original is a slice of the request's header text and would
-    // keep all of it alive for 32 s.
-    if (this.completed.size >= MAX_COMPLETED) this.completed.delete(this.completed.keys().next().value as string);
-    this.completed.set(Buffer.from(tx.key, 'utf8').toString('utf8'), { resend, expiresMs: this.clock.now() + 64 * this.options.timers().t1Ms });
+    const frozen = this.options.freezeResponse?.(response, tx.peer) ?? { bytes: serializeMessage(response), dest: tx.peer };
+    this.completed.add(tx.key, frozen.bytes, frozen.dest, this.clock.now() + 64 * this.options.timers().t1Ms);
     tx.retire();
     this.armSweeper();
   }
@@ -283,11 +269,7 @@ export class TransactionLayer {
       this.unanswered.delete(tx);
       tx.close();
     }
-    // Insertion order is expiry order (Timer J is the same for all), so stop at the first live one.
-    for (const [key, e] of this.completed) {
-      if (e.expiresMs > now) break;
-      this.completed.delete(key);
-    }
+    this.completed.sweep(now);
     this.armSweeper();
   }
 
@@ -357,7 +339,10 @@ export class TransactionLayer {
     const done = this.completed.get(key);
     if (done) {
       // §17.2.2: a retransmission in Completed gets the final response again.
-      this.guard(done.resend);
+      this.guard(() => {
+        const r = this.options.sendBytes(done.bytes, done.dest);
+        if (r) r.catch((err: unknown) => this.options.onError?.(err));
+      });
       return;
     }
     if (msg.method === 'ACK') {

@@ -228,17 +228,14 @@ export class TransportLayer {
     return this.sendTo(serializeMessage(msg), peer);
   }
 
-  /** A response serialised once, with its destination, for cheap retransmissions. */
-  freezeResponse(res: SipResponse, arrival: Destination): () => void {
-    const dest = responseDestination(topVia(res), arrival);
-    if (dest.connectionId !== undefined) return () => void this.sendResponse(res, arrival).catch(() => {});
-    // Kept as a one-byte string: no Buffer pool slab pinned for 32 s, no ArrayBuffer overhead.
-    // The closure is made elsewhere so it captures only these two values, not the response.
-    return this.resender(serializeMessage(res).toString('latin1'), { transport: dest.transport, address: dest.address, port: dest.port, reliable: false });
+  /** A response serialised once, with where it goes (§18.2.2), for cheap retransmissions. */
+  freezeResponse(res: SipResponse, arrival: Destination): { bytes: Buffer; dest: Destination } {
+    return { bytes: serializeMessage(res), dest: responseDestination(topVia(res), arrival) };
   }
 
-  private resender(wire: string, dest: Destination): () => void {
-    return () => void this.sendTo(Buffer.from(wire, 'latin1'), dest).catch((err: unknown) => this.options.onError?.(err, 'retransmission'));
+  /** Sends bytes already serialised (a retransmission of a response kept compact). */
+  sendBytes(bytes: Buffer, dest: { transport: string; address: string; port: number }): Promise<void> {
+    return this.sendTo(bytes, { transport: dest.transport, address: dest.address, port: dest.port, reliable: dest.transport.toUpperCase() !== 'UDP' });
   }
 
   private async sendResponse(res: SipResponse, arrival: Destination): Promise<void> {

@@ -120,6 +120,7 @@ export class UserAgent {
       ...(options.rport ? { rport: options.rport } : {}),
       onError: (err) => options.onError?.(err, 'transaction'),
       freezeResponse: (res, peer) => this.transport.freezeResponse(res, peer as Destination),
+      sendBytes: (bytes, dest) => this.transport.sendBytes(bytes, dest),
       user: {
         onRequest: (tx, req, peer) => this.onRequest(tx, req, peer),
         onAck: (req) => this.onAck(req),

@@ -169,6 +169,9 @@ function layer() {
       if (failSends) throw new Error('ECONNREFUSED');
       sent.push(parseMessage(serializeMessage(m)));
     },
+    sendBytes: (bytes) => {
+      sent.push(parseMessage(bytes));
+    },
     sentBy: () => ({ host: '192.0.2.10', port: 5060 }),
     user: { onRequest: (tx, r) => requests.push([tx, r]), onAck: (r) => acks.push(r), onStrayResponse: (r) => stray.push(r) },
   });

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CompletedResponses } from '../../../../src/sip/transaction/completed-responses.js';
+
+const DEST = { transport: 'UDP', address: '198.51.100.20', port: 5060 };
+const bytesOf = (i: number, len = 100) => Buffer.alloc(len, i % 251);
+
+test('completed responses are found by key with their bytes and destination until they expire', () => {
+  const store = new CompletedResponses();
+  store.add('k1', Buffer.from('SIP/2.0 200 OK\r\n\r\n'), DEST, 32_000);
+  store.add('k2', Buffer.from('SIP/2.0 404 Not Found\r\n\r\n'), { ...DEST, port: 5070 }, 33_000);
+  assert.equal(store.get('k1')?.bytes.toString(), 'SIP/2.0 200 OK\r\n\r\n');
+  assert.deepEqual(store.get('k2')?.dest, { ...DEST, port: 5070 });
+  store.sweep(32_000);
+  assert.equal(store.get('k1'), undefined, 'Timer J fired');
+  assert.equal(store.size, 1);
+  store.sweep(33_000);
+  assert.equal(store.size, 0);
+  assert.equal(store.get('k2'), undefined);
+});
+
+test('a full ring drops the oldest entries first and keeps every newer one intact', () => {
+  const store = new CompletedResponses(1000);
+  for (let i = 0; i < 5000; i++) store.add(`k${i}`, bytesOf(i, 50 + (i % 300)), DEST, 1e9);
+  assert.equal(store.size, 1000);
+  assert.equal(store.get('k3999'), undefined);
+  for (let i = 4000; i < 5000; i++) assert.deepEqual(store.get(`k${i}`)?.bytes, bytesOf(i, 50 + (i % 300)), `k${i}`);
+});
+
+test('a full arena wraps around, dropping the entries it overwrites and never corrupting live ones', () => {
+  // 64 KiB arena, responses of 300..1499 bytes: many laps, with the tail gap skipped at each wrap.
+  const store = new CompletedResponses(100_000, 64 * 1024);
+  const live: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    store.add(`k${i}`, bytesOf(i, 300 + ((i * 7919) % 1200)), DEST, 1e9);
+    live.push(i);
+  }
+  assert.ok(store.size > 40 && store.size < 220, `about 64 KiB of entries are live: ${store.size}`);
+  let found = 0;
+  for (const i of live) {
+    const got = store.get(`k${i}`);
+    if (!got) continue;
+    found++;
+    assert.deepEqual(got.bytes, bytesOf(i, 300 + ((i * 7919) % 1200)), `k${i} intact`);
+  }
+  assert.equal(found, store.size);
+  assert.ok(store.get('k19999'), 'the newest is always kept');
+});
+
+test('a key added again points at its newest response, and dropping the old slot keeps it', () => {
+  const store = new CompletedResponses(4);
+  store.add('k', Buffer.from('old'), DEST, 1e9);
+  store.add('k', Buffer.from('new'), DEST, 1e9);
+  store.add('a', Buffer.from('a'), DEST, 1e9);
+  store.add('b', Buffer.from('b'), DEST, 1e9);
+  store.add('c', Buffer.from('c'), DEST, 1e9); // drops the first 'k' slot
+  assert.equal(store.get('k')?.bytes.toString(), 'new');
+});
