@@ -1,0 +1,1 @@
+export { LocalPortManager, type MappingRequest, type PortManager, type PortMapping, type SocketKind, type TransportAddress } from './port-manager.js';

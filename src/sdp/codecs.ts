@@ -1,0 +1,54 @@
+// The audio formats a session description can name, and the ones this phone can use.
+
+/** The codecs the media layer implements, by their RTP encoding names. */
+export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
+
+/** One RTP payload format of an m= line (RFC 4566 §6 a=rtpmap, RFC 3551 §6 static types). */
+export interface Codec {
+  readonly payloadType: number;
+  /** The encoding name as the SDP spelled it; compare without case (RFC 4855 §3). */
+  readonly name: string;
+  readonly clockRateHz: number;
+  readonly channels: number;
+  readonly fmtp?: string;
+}
+
+/** RFC 4733 named telephone events (DTMF) carried in their own payload type. */
+export interface TelephoneEvent {
+  readonly payloadType: number;
+  readonly clockRateHz: number;
+}
+
+export interface LocalCodec extends Codec {
+  readonly name: CodecName;
+}
+
+/** What we put in an offer for each codec; dynamic payload types are ours to choose (RFC 3551 §3). */
+export const LOCAL_CODECS: Readonly<Record<CodecName, LocalCodec>> = {
+  PCMU: { name: 'PCMU', payloadType: 0, clockRateHz: 8000, channels: 1 },
+  PCMA: { name: 'PCMA', payloadType: 8, clockRateHz: 8000, channels: 1 },
+  // RFC 3551 §4.5.2: G.722 samples at 16 kHz but its RTP clock runs at 8000 Hz.
+  G722: { name: 'G722', payloadType: 9, clockRateHz: 8000, channels: 1 },
+  // RFC 7587 §7: opus is always described as opus/48000/2, whatever it actually carries.
+  opus: { name: 'opus', payloadType: 111, clockRateHz: 48000, channels: 2, fmtp: 'useinbandfec=1' },
+};
+
+export const LOCAL_TELEPHONE_EVENT = { payloadType: 101, clockRateHz: 8000, fmtp: '0-16' } as const;
+
+export const TELEPHONE_EVENT_NAME = 'telephone-event';
+
+/** RFC 3551 §6: static payload types a peer may list without an a=rtpmap. */
+export const STATIC_PAYLOAD_TYPES: ReadonlyMap<number, Codec> = new Map(
+  [LOCAL_CODECS.PCMU, LOCAL_CODECS.PCMA, LOCAL_CODECS.G722].map((c) => [c.payloadType, c]),
+);
+
+export function isCodecName(name: string): name is CodecName {
+  return Object.hasOwn(LOCAL_CODECS, name);
+}
+
+/** Whether a peer's format is our codec: same encoding name (any case), clock rate and channels. */
+export function sameFormat(ours: LocalCodec, theirs: Codec): boolean {
+  return ours.name.toLowerCase() === theirs.name.toLowerCase()
+    && ours.clockRateHz === theirs.clockRateHz
+    && ours.channels === theirs.channels;
+}
