@@ -1,0 +1,108 @@
+// Calls back every ptime ms on an absolute schedule: tick n is due at start + n·ptime, and each
+// timer is set for the time remaining until the next due tick. A late timer therefore never
+// shifts the ticks after it (no drift), and the ticks it was late for run at once (catch-up).
+// After a long stall only the last `maxBurst` overdue ticks run; the older ones are skipped
+// and reported, so the stream resumes in real time instead of flooding the peer.
+import type { Clock, TimerHandle } from '../util/index.js';
+
+export interface PacerTick {
+  /** 1 for the first tick after start(), then 2, 3, … including skipped ones. */
+  readonly index: number;
+  readonly dueMs: number;
+  /** How late this tick runs (clock time minus due time). */
+  readonly lateMs: number;
+  /** Ticks skipped just before this one because of a stall longer than `maxBurst` ticks. */
+  readonly skipped: number;
+}
+
+export interface PacketPacerOptions {
+  readonly clock: Clock;
+  readonly ptimeMs: number;
+  readonly onTick: (tick: PacerTick) => void;
+  /** Most overdue ticks run back to back after a stall; default 10. */
+  readonly maxBurst?: number;
+  /** A throwing onTick is reported here (by default ignored, as TypedEmitter does) and the schedule goes on. */
+  readonly onError?: (err: unknown) => void;
+}
+
+export class PacketPacer {
+  private readonly clock: Clock;
+  private readonly ptimeMs: number;
+  private readonly maxBurst: number;
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private startMs = 0;
+  private nextIndex = 1;
+
+  constructor(private readonly opts: PacketPacerOptions) {
+    if (!(opts.ptimeMs > 0)) throw new RangeError(`ptimeMs must be positive, got ${opts.ptimeMs}`);
+    this.clock = opts.clock;
+    this.ptimeMs = opts.ptimeMs;
+    this.maxBurst = Math.max(1, opts.maxBurst ?? 10);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Starts the schedule now; the first tick is due one ptime later. A running pacer is left as is. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startMs = this.clock.now();
+    this.nextIndex = 1;
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.clock.cancel(this.timer);
+    this.timer = undefined;
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  private dueMs(index: number): number {
+    return this.startMs + index * this.ptimeMs;
+  }
+
+  private arm(): void {
+    this.timer = this.clock.setTimer(this.dueMs(this.nextIndex) - this.clock.now(), () => this.fire());
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const now = this.clock.now();
+    // Ticks nextIndex..lastDue are due; a timer that fires a hair early (Node's timers run on a
+    // millisecond loop clock) finds none and re-arms for the remainder. The division only
+    // estimates: due-ness is decided by the same dueMs() the timer was armed with, so float
+    // rounding can neither skip a tick nor re-arm forever at the same instant.
+    let lastDue = Math.floor((now - this.startMs) / this.ptimeMs);
+    while (this.dueMs(lastDue + 1) <= now) lastDue++;
+    while (lastDue >= this.nextIndex && this.dueMs(lastDue) > now) lastDue--;
+    let due = lastDue - this.nextIndex + 1;
+    let skipped = 0;
+    if (due > this.maxBurst) {
+      skipped = due - this.maxBurst;
+      this.nextIndex += skipped;
+      due = this.maxBurst;
+    }
+    const ticks: PacerTick[] = [];
+    for (let i = 0; i < due; i++, this.nextIndex++) {
+      const dueMs = this.dueMs(this.nextIndex);
+      ticks.push({ index: this.nextIndex, dueMs, lateMs: now - dueMs, skipped: i === 0 ? skipped : 0 });
+    }
+    // Armed before the callbacks run, so one that calls stop() also cancels the next timer.
+    this.arm();
+    for (const tick of ticks) {
+      if (!this.running) return;
+      try {
+        this.opts.onTick(tick);
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+// The RTP driver of one media stream: it owns one UDP socket and sends from the socket it
+// receives on (RFC 4961 symmetric RTP), with RTCP multiplexed on the same port (RFC 5761).
+// The decisions live in pure pieces — RtpPacketizer (what to send), RtpLatch (where to send,
+// whom to believe), RtpReceptionStats (RFC 3550 A.1/A.8) — and this file only wires them to
+// the socket, the clock and the events.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { SystemClock, TypedEmitter, errorMessage, type Clock } from '../util/index.js';
+import { parseRtcp, RtcpError, type RtcpPacket } from './rtcp-packet.js';
+import { RtpLatch, sameTransportAddress, type TransportAddress } from './rtp-latch.js';
+import { decodeRtp, isRtcp, RtpError, type RtpPacket } from './rtp-packet.js';
+import { RtpPacketizer, randomStreamStart, type RtpStreamStart } from './rtp-packetizer.js';
+import { RtpReceptionStats } from './rtp-reception-stats.js';
+
+export interface RtpSessionOptions {
+  /** Local address to bind; its family picks udp4 or udp6. */
+  readonly localAddress: string;
+  /** Local port; 0 lets the system choose (see `local` after open). */
+  readonly localPort: number;
+  /** The peer's connection address and port from its SDP. */
+  readonly remote: TransportAddress;
+  /** Payload types negotiated for this stream; packets with others are rejected. */
+  readonly payloadTypes: readonly number[];
+  /** Payload type of the packets we send; default the first negotiated one. */
+  readonly sendPayloadType?: number;
+  /** RTP clock rate, for the jitter in ms; default 8000 (G.711). */
+  readonly clockRateHz?: number;
+  /** Consecutive qualifying packets from a new source before the target moves there; default 5. */
+  readonly packetsToSwitch?: number;
+  /** Arrival times for the jitter estimate; default the system clock. */
+  readonly clock?: Clock;
+  /** SSRC, first sequence number and timestamp; default random (tests pin them). */
+  readonly start?: RtpStreamStart;
+  readonly onListenerError?: (err: unknown, event: string) => void;
+}
+
+export interface ReceivedRtpPacket extends RtpPacket {
+  readonly from: TransportAddress;
+  /** Clock time at which the datagram was handled. */
+  readonly arrivalMs: number;
+}
+
+export interface RtpSessionCounters {
+  readonly sent: number;
+  /** Packets delivered as 'packet' events. */
+  readonly received: number;
+  /** RFC 3550 A.3: expected minus received, from sequence gaps of the delivered streams. */
+  readonly lost: number;
+  readonly duplicates: number;
+  /** Not delivered because of source, SSRC or payload type: strangers, and a new source's packets before the target moved to it. */
+  readonly rejected: number;
+  /** Datagrams that are neither valid RTP nor valid RTCP. */
+  readonly malformed: number;
+}
+
+/**
+ * Why a datagram was not delivered: `unproven-source` is a new source still short of
+ * `packetsToSwitch`; `sequence-jump` is a packet far out of sequence, dropped until the next one
+ * confirms the sender restarted (RFC 3550 A.1).
+ */
+export type DropReason = 'malformed' | 'payload-type' | 'ssrc' | 'unproven-source' | 'rtcp-source' | 'duplicate' | 'sequence-jump';
+
+export type RtpSessionEvents = {
+  packet: ReceivedRtpPacket;
+  rtcp: { readonly packets: readonly RtcpPacket[]; readonly from: TransportAddress };
+  /** The send target moved to a new source after it proved itself (see RtpLatch). */
+  targetChanged: { readonly target: TransportAddress; readonly previous: TransportAddress; readonly ssrc: number };
+  dropped: { readonly from: TransportAddress; readonly reason: DropReason };
+  /** A socket error after open; the session stays usable unless it is closed. */
+  error: RtpError;
+};
+
+export class RtpSession {
+  readonly events: TypedEmitter<RtpSessionEvents>;
+  /** The bound address and port (the one to put in our SDP); still readable after close(). */
+  readonly local: TransportAddress;
+  private readonly packetizer: RtpPacketizer;
+  private readonly latch: RtpLatch;
+  private readonly clock: Clock;
+  private readonly clockRateHz: number;
+  private stats: { ssrc: number; reception: RtpReceptionStats } | undefined;
+  /** Loss of streams the peer replaced by a new SSRC, so `lost` never goes backwards. */
+  private priorLost = 0;
+  private received = 0;
+  private duplicates = 0;
+  private rejected = 0;
+  private malformed = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    opts: RtpSessionOptions,
+  ) {
+    const sendPayloadType = opts.sendPayloadType ?? opts.payloadTypes[0];
+    if (sendPayloadType === undefined) throw new RtpError('invalid-field', 'no payload type negotiated');
+    this.events = new TypedEmitter<RtpSessionEvents>(opts.onListenerError);
+    this.packetizer = new RtpPacketizer(opts.start ?? randomStreamStart(), sendPayloadType);
+    this.latch = new RtpLatch({
+      remote: opts.remote,
+      payloadTypes: opts.payloadTypes,
+      ...(opts.packetsToSwitch === undefined ? {} : { packetsToSwitch: opts.packetsToSwitch }),
+    });
+    this.clock = opts.clock ?? new SystemClock();
+    this.clockRateHz = opts.clockRateHz ?? 8000;
+    const bound = socket.address();
+    this.local = { address: bound.address, port: bound.port };
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
+    socket.on('error', (err) => this.events.emit('error', new RtpError('socket', `RTP socket: ${err.message}`, { cause: err })));
+  }
+
+  /** Binds the socket; rejects with RtpError('socket') if the address or port cannot be bound. */
+  static open(opts: RtpSessionOptions): Promise<RtpSession> {
+    const socket = createSocket(isIPv6(opts.localAddress) ? 'udp6' : 'udp4');
+    return new Promise((resolve, reject) => {
+      const onBindError = (err: Error): void => {
+        socket.close();
+        reject(new RtpError('socket', `cannot bind RTP socket to ${opts.localAddress}:${opts.localPort}: ${err.message}`, { cause: err }));
+      };
+      socket.once('error', onBindError);
+      socket.bind(opts.localPort, opts.localAddress, () => {
+        socket.off('error', onBindError);
+        try {
+          resolve(new RtpSession(socket, opts));
+        } catch (err) {
+          socket.close();
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /** Where packets go: the SDP address, or the source the peer proved it moved to. */
+  get target(): TransportAddress {
+    return this.latch.target;
+  }
+
+  get ssrc(): number {
+    return this.packetizer.ssrc;
+  }
+
+  get counters(): RtpSessionCounters {
+    return {
+      sent: this.packetizer.packetCount,
+      received: this.received,
+      lost: this.priorLost + (this.stats?.reception.snapshot().lost ?? 0),
+      duplicates: this.duplicates,
+      rejected: this.rejected,
+      malformed: this.malformed,
+    };
+  }
+
+  /** RFC 3550 A.8 interarrival jitter of the current stream, in ms. */
+  get jitterMs(): number {
+    return this.stats?.reception.jitterMs ?? 0;
+  }
+
+  /** Sends `payload` stamped with the current timestamp, which then advances by `samples`. */
+  send(payload: Uint8Array, samples: number, marker = false): void {
+    this.sendBytes(this.packetizer.packetize(payload, samples, marker));
+  }
+
+  /** Advances the timestamp for time that passes without a packet (silence, a skipped frame). */
+  skip(samples: number): void {
+    this.packetizer.advanceTimestamp(samples);
+  }
+
+  /** Sends an already built RTCP compound packet to the target, on the RTP port (rtcp-mux). */
+  sendRtcp(bytes: Uint8Array): void {
+    this.sendBytes(bytes);
+  }
+
+  /** A new offer/answer changed the peer's address or payload types: latching starts over. */
+  setRemote(remote: TransportAddress, payloadTypes: readonly number[]): void {
+    this.latch.reset(remote, payloadTypes);
+  }
+
+  /** Closes the socket; idempotent. Listeners are dropped once the socket has closed. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise((resolve) => {
+      this.socket.close(() => {
+        this.events.removeAll();
+        resolve();
+      });
+    });
+  }
+
+  private sendBytes(bytes: Uint8Array): void {
+    if (this.closed) throw new RtpError('closed', 'RTP session is closed');
+    const { address, port } = this.latch.target;
+    this.socket.send(bytes, port, address, (err) => {
+      if (err) this.events.emit('error', new RtpError('socket', `RTP send to ${address}:${port}: ${errorMessage(err)}`, { cause: err }));
+    });
+  }
+
+  private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
+    const from: TransportAddress = { address: rinfo.address, port: rinfo.port };
+    const arrivalMs = this.clock.now();
+    if (isRtcp(msg)) {
+      this.onRtcp(msg, from);
+      return;
+    }
+    const packet = decodeRtp(msg);
+    if (packet instanceof RtpError) {
+      this.drop(from, 'malformed');
+      return;
+    }
+    const verdict = this.latch.receive(from, packet.ssrc, packet.payloadType);
+    if (verdict.kind === 'reject' || verdict.kind === 'candidate') {
+      this.drop(from, verdict.kind === 'reject' ? verdict.reason : 'unproven-source');
+      return;
+    }
+    if (verdict.kind === 'switch') {
+      this.events.emit('targetChanged', { target: verdict.target, previous: verdict.previous, ssrc: packet.ssrc });
+    }
+    const reception = this.receptionFor(packet.ssrc);
+    const sequence = reception.receive(packet.sequenceNumber, packet.timestamp, arrivalMs);
+    if (sequence === 'duplicate' || sequence === 'jump') {
+      this.drop(from, sequence === 'jump' ? 'sequence-jump' : 'duplicate');
+      return;
+    }
+    this.received++;
+    this.events.emit('packet', { ...packet, from, arrivalMs });
+  }
+
+  // RFC 3550 A.1 keeps state per source: a new SSRC has its own sequence space, so its statistics start over.
+  private receptionFor(ssrc: number): RtpReceptionStats {
+    if (this.stats?.ssrc !== ssrc) {
+      this.priorLost += this.stats?.reception.snapshot().lost ?? 0;
+      this.stats = { ssrc, reception: new RtpReceptionStats(this.clockRateHz) };
+    }
+    return this.stats.reception;
+  }
+
+  private onRtcp(msg: Uint8Array, from: TransportAddress): void {
+    const packets = parseRtcp(msg);
+    if (packets instanceof RtcpError) {
+      this.drop(from, 'malformed');
+      return;
+    }
+    // RTCP does not move the target; only the current target's reports are believed.
+    if (!sameTransportAddress(from, this.latch.target)) {
+      this.drop(from, 'rtcp-source');
+      return;
+    }
+    this.events.emit('rtcp', { packets, from });
+  }
+
+  private drop(from: TransportAddress, reason: DropReason): void {
+    switch (reason) {
+      case 'malformed':
+        this.malformed++;
+        break;
+      case 'duplicate':
+        this.duplicates++;
+        break;
+      case 'sequence-jump':
+        break;
+      default:
+        this.rejected++;
+    }
+    this.events.emit('dropped', { from, reason });
+  }
+}
