@@ -43,3 +43,35 @@ export {
 export { PacketPacer, type PacketPacerOptions, type PacerTick } from './packet-pacer.js';
 export { SineSource, type SineSourceOptions } from './sine-source.js';
 export { goertzelAmplitude } from './goertzel.js';
+export {
+  JitterBuffer,
+  type JitterBufferOptions,
+  type JitterBufferOutput,
+  type JitterBufferStats,
+  type JitterPacket,
+  type JitterPutVerdict,
+} from './jitter-buffer.js';
+export { PlayoutDelayEstimator, type PlayoutDelayOptions } from './playout-delay-estimator.js';
+export { PacketLossConcealer, PLC_DELAY_SAMPLES, PLC_SAMPLE_RATE_HZ } from './packet-loss-concealment.js';
+export {
+  ToneError,
+  type ToneErrorCode,
+  type ToneSegment,
+  type ToneSpec,
+  type RingCadence,
+  type RingCadenceSegment,
+  parseTone,
+  parseRingCadence,
+  isRinging,
+} from './tones.js';
+export { ToneGenerator, type ToneGeneratorOptions, dbm0ToPeak, DEFAULT_TONE_LEVEL_DBM0 } from './tone-generator.js';
+export {
+  TONE_PLANS,
+  TONE_PLAN_COUNTRIES,
+  TONE_NAMES,
+  type ToneCountry,
+  type ToneName,
+  type TonePlan,
+  type ParsedTonePlan,
+  tonePlanFor,
+} from './tone-plans.js';

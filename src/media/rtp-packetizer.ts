@@ -37,12 +37,15 @@ export class RtpPacketizer {
     this.ts = start.timestamp >>> 0;
   }
 
-  /** The next packet, stamped with the current sequence number and timestamp; then both advance. */
-  packetize(payload: Uint8Array, samples: number, marker = false): Uint8Array {
+  /**
+   * The next packet, stamped with the current sequence number and timestamp; then both advance.
+   * `payloadType` overrides the stream's own for one packet (telephone-event, a renegotiated codec).
+   */
+  packetize(payload: Uint8Array, samples: number, marker = false, payloadType = this.payloadType): Uint8Array {
     checkSamples(samples);
     const bytes = encodeRtp({
       marker,
-      payloadType: this.payloadType,
+      payloadType,
       sequenceNumber: this.seq,
       timestamp: this.ts,
       ssrc: this.ssrc,

@@ -154,9 +154,12 @@ export class RtpSession {
     return this.stats?.reception.jitterMs ?? 0;
   }
 
-  /** Sends `payload` stamped with the current timestamp, which then advances by `samples`. */
-  send(payload: Uint8Array, samples: number, marker = false): void {
-    this.sendBytes(this.packetizer.packetize(payload, samples, marker));
+  /**
+   * Sends `payload` stamped with the current timestamp, which then advances by `samples`;
+   * `payloadType` overrides the session's send payload type for this packet.
+   */
+  send(payload: Uint8Array, samples: number, marker = false, payloadType?: number): void {
+    this.sendBytes(this.packetizer.packetize(payload, samples, marker, payloadType));
   }
 
   /** Advances the timestamp for time that passes without a packet (silence, a skipped frame). */

@@ -1,0 +1,92 @@
+// 60 s of a 20 ms G.711 stream through the jitter buffer: one-way delay 80 ms + N(0, 30 ms)
+// (at least 10 ms), 2 % random loss, and 1 % of packets held back 50 ms more so they arrive
+// behind their successors. Seeded, so every run prints the same numbers. The playout clock
+// ticks every 20 ms, 7 ms out of phase with the sender.
+// Run: npm run build && node dist/test/bench/jitter-buffer.bench.js
+import { JitterBuffer } from '../../src/media/index.js';
+
+const FRAME_MS = 20;
+const DURATION_MS = 60_000;
+const FRAMES = DURATION_MS / FRAME_MS;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normal(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+interface Arrival {
+  readonly index: number;
+  readonly arrivalMs: number;
+}
+
+function network(seed: number): { arrivals: Arrival[]; sent: number; networkLost: number } {
+  const rand = mulberry32(seed);
+  const arrivals: Arrival[] = [];
+  for (let i = 0; i < FRAMES; i++) {
+    if (rand() < 0.02) continue;
+    let delayMs = Math.max(10, 80 + 30 * normal(rand));
+    if (rand() < 0.01) delayMs += 50;
+    arrivals.push({ index: i, arrivalMs: i * FRAME_MS + delayMs });
+  }
+  arrivals.sort((a, b) => a.arrivalMs - b.arrivalMs);
+  return { arrivals, sent: FRAMES, networkLost: FRAMES - arrivals.length };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+function run(jitterMultiplier: number, seed: number): string {
+  const { arrivals, sent, networkLost } = network(seed);
+  const jb = new JitterBuffer({ frameMs: FRAME_MS, clockRateHz: 8000, jitterMultiplier });
+  const arrivalOf = new Map<number, number>();
+  const addedDelays: number[] = [];
+  const seq0 = 65_000;
+  const ts0 = 0xffff_0000;
+  let next = 0;
+  let outputs = 0;
+  let started = false;
+  // Until the last packet has arrived and been played out, so the tail adds no concealment.
+  for (let now = 7; next < arrivals.length || jb.stats.bufferedFrames > 0; now += FRAME_MS) {
+    for (; next < arrivals.length && (arrivals[next] as Arrival).arrivalMs <= now; next++) {
+      const a = arrivals[next] as Arrival;
+      const payload = new Uint8Array(4);
+      new DataView(payload.buffer).setUint32(0, a.index);
+      arrivalOf.set(a.index, a.arrivalMs);
+      jb.put({ sequenceNumber: (seq0 + a.index) & 0xffff, timestamp: (ts0 + a.index * 160) >>> 0, payload, arrivalMs: a.arrivalMs });
+    }
+    const out = jb.get(now);
+    if (out.kind !== 'silence') started = true;
+    if (started) outputs++;
+    if (out.kind === 'frame') {
+      const index = new DataView(out.payload.buffer, out.payload.byteOffset).getUint32(0);
+      addedDelays.push(now - (arrivalOf.get(index) as number));
+    }
+  }
+  const s = jb.stats;
+  addedDelays.sort((a, b) => a - b);
+  const mean = addedDelays.reduce((sum, d) => sum + d, 0) / addedDelays.length;
+  const pct = (n: number, of: number): string => `${((100 * n) / of).toFixed(2)} %`.padStart(8);
+  return [
+    `k=${jitterMultiplier}`.padEnd(5),
+    `late-loss ${pct(s.late, sent)}`,
+    `concealed ${pct(s.concealed, outputs)}`,
+    `lost ${pct(s.lost, sent)} (network ${pct(networkLost, sent).trim()})`,
+    `added delay mean ${mean.toFixed(1).padStart(5)} ms  p95 ${percentile(addedDelays, 0.95).toFixed(1).padStart(5)} ms`,
+    `target ${s.targetDelayMs.toFixed(1)} ms  jitter ${s.jitterMs.toFixed(1)} ms`,
+    `dropped ${s.dropped}  inserted ${s.inserted}  dup ${s.duplicates}  discarded ${s.discarded}`,
+  ].join('  ');
+}
+
+console.log(`jitter buffer: ${DURATION_MS / 1000} s of ${FRAME_MS} ms frames, delay 80 ms + N(0, 30 ms), 2 % loss, 1 % held back 50 ms (seeded)`);
+for (const k of [2, 3, 4]) console.log(run(k, 0x5eed));
