@@ -14,7 +14,7 @@ export interface UasCapabilities {
 export const PHONE_CAPABILITIES: UasCapabilities = {
   methods: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY'],
   extensions: ['100rel', 'timer', 'replaces', 'outbound', 'path'],
-  accept: ['application/sdp'],
+  accept: ['application/sdp', 'application/dtmf-relay', 'message/sipfrag'],
 };
 
 export interface Rejection {

@@ -351,6 +351,7 @@ export class UserAgent {
     if (!req.headers.has('User-Agent')) req.headers.set('User-Agent', this.options.userAgent);
     const digest = options.credentials ? new DigestChallengeState(options.credentials) : undefined;
     const localContact = req.headers.get('Contact') ? parseNameAddr(req.headers.get('Contact') as string) : this.contact('phone', peer.transport);
+    let settled = false;
     return new Promise((resolve, reject) => {
       const attempt = (r: SipRequest): void => {
         const tx = this.transactions.request(r, peer, {
@@ -361,15 +362,19 @@ export class UserAgent {
             }
             if (res.status < 300) {
               // Each 2xx (also retransmissions in Accepted) is ACKed by the UA core, not the transaction.
+              // An early dialog the layer above made from a 1xx (for PRACK) is confirmed, not replaced,
+              // so its CSeq numbering goes on.
               const id = Dialog.idOfResponse(res);
               let dialog = id ? this.dialogs.get(dialogKey(id)) : undefined;
-              const first = !dialog;
               if (!dialog) {
                 dialog = Dialog.asUac(r, res, localContact);
                 this.addDialog(dialog);
-              }
+              } else if (dialog.state === 'early') dialog.receiveResponse(r, res);
               this.transactions.sendStateless(dialog.createRequest('ACK', { cseq: getCSeq(r).seq }), peer);
-              if (first) resolve({ response: res, dialog });
+              if (!settled) {
+                settled = true;
+                resolve({ response: res, dialog });
+              }
               return;
             }
             if ((res.status === 401 || res.status === 407) && digest) {
@@ -379,9 +384,17 @@ export class UserAgent {
                 return;
               }
             }
-            resolve({ response: res });
+            if (!settled) {
+              settled = true;
+              resolve({ response: res });
+            }
           },
-          onTimeout: (why) => reject(new SipRequestError(why, `INVITE ${formatUri(r.uri)}: ${why}`)),
+          onTimeout: (why) => {
+            if (!settled) {
+              settled = true;
+              reject(new SipRequestError(why, `INVITE ${formatUri(r.uri)}: ${why}`));
+            }
+          },
         });
         options.onTransaction?.(tx);
       };

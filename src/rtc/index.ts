@@ -1,0 +1,10 @@
+// The RTC layer's public surface: the client, its profiles and sessions, and their events.
+export { RtcClient, type RtcClientOptions, type CallSettings } from './client.js';
+export { Profile, ProfileError, type ProfileConfig } from './profile.js';
+export { Session, SessionError } from './session.js';
+export { ENCODABLE_CODECS, type MediaSettings } from './session-media.js';
+export { Registration, type PublicRegistrationState } from './registration.js';
+export {
+  endReasonFor, type EndReason, type RtcEvents, type SessionState, type SessionDirection, type RegistrationStateChanged,
+  type SessionStateChanged, type IncomingCall, type MediaChanged, type DtmfReceived, type TransferRequested, type RtcError,
+} from './rtc-events.js';
