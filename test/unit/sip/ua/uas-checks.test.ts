@@ -37,7 +37,7 @@ test('Require with an unknown option tag gets 420 naming it in Unsupported', () 
 test('a body we cannot read gets 415 with Accept', () => {
   const r = check(req(base('INVITE', ['Contact: <sip:a@198.51.100.1>', 'Content-Type: application/x-private']), 'xyz'));
   assert.equal(r?.status, 415);
-  assert.deepEqual(r?.headers[0], ['Accept', 'application/sdp']);
+  assert.deepEqual(r?.headers[0], ['Accept', 'application/sdp, application/dtmf-relay, message/sipfrag']);
   assert.equal(check(req(base('INVITE', ['Contact: <sip:a@198.51.100.1>', 'Content-Type: application/sdp']), 'v=0\r\n')), undefined);
 });
 
@@ -66,5 +66,5 @@ test('a request missing Call-ID gets 400 before anything else', () => {
 test('OPTIONS answers list methods, bodies and extensions', () => {
   const h = new Map(optionsHeaders(PHONE_CAPABILITIES));
   assert.equal(h.get('Supported'), '100rel, timer, replaces, outbound, path');
-  assert.equal(h.get('Accept'), 'application/sdp');
+  assert.equal(h.get('Accept'), 'application/sdp, application/dtmf-relay, message/sipfrag');
 });
