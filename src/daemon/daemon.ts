@@ -1,10 +1,12 @@
 // Start-up and shutdown order. Services start in the order listed and stop in reverse;
 // later issues insert SIP (un-REGISTER on stop) and NAT (UPnP mapping removal) here.
+import { randomUUID } from 'node:crypto';
 import type { Logger, LevelWithSilent } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { autoBoardName, loadBoard, openHardware, type BoardDefinition, type Hardware } from '../hal/index.js';
 import { PhoneController } from '../phone/index.js';
-import { UserAgent } from '../sip/ua/index.js';
+import { LocalPortManager } from '../nat/index.js';
+import { RtcClient, type ProfileConfig } from '../rtc/index.js';
 import { localAddress } from './local-address.js';
 import { Registry } from '../registry/index.js';
 import { SystemClock } from '../util/clock.js';
@@ -41,7 +43,7 @@ export class Daemon {
   board!: BoardDefinition;
   hardware!: Hardware;
   phone!: PhoneController;
-  sip!: UserAgent;
+  rtc!: RtcClient;
   web!: FastifyInstance;
   url = '';
 
@@ -77,46 +79,65 @@ export class Daemon {
     this.hardware.events.on('fault', (f) => this.log.error(f, 'hardware fault'));
     this.services.push({ name: 'hardware', stop: () => this.hardware.close() });
 
-    // 3. SIP: transports, transactions and the UA core on sip.localPort. The advertised address
-    // is the local one until the port manager (NAT issue) answers for it.
+    // 3. SIP and calls: the RTC client (UA, profiles from accounts.*, sessions). Every advertised
+    // address comes from the port manager; with no NAT provider yet it answers the local address.
     const sipHost = localAddress();
     const reg = this.registry;
-    this.sip = new UserAgent({
+    if (!reg.getString('sip.instanceId')) reg.set('sip.instanceId', randomUUID());
+    this.rtc = await RtcClient.start({
       clock: this.clock,
       addresses: ['0.0.0.0'],
-      port: this.options.sipPort ?? reg.getNumber('sip.localPort'),
+      sipPort: this.options.sipPort ?? reg.getNumber('sip.localPort'),
       transports: ['UDP', 'TCP'],
       timers: () => ({ t1Ms: reg.getNumber('sip.timerT1Ms'), t2Ms: reg.getNumber('sip.timerT2Ms'), t4Ms: reg.getNumber('sip.timerT4Ms') }),
       userAgent: `${reg.getString('sip.userAgent')}/${this.options.version}`,
-      advertised: () => ({ host: sipHost, port: this.sip.port }),
+      portManager: new LocalPortManager(() => sipHost),
+      localAddress: sipHost,
+      instanceId: reg.getString('sip.instanceId'),
       rport: () => reg.getBoolean('sip.rport'),
       rateLimit: { ratePerS: reg.getNumber('sip.rateLimitPerS'), burst: reg.getNumber('sip.rateLimitBurst') },
       maxServerTransactions: reg.getNumber('sip.maxServerTransactions'),
       maxStreamMessageBytes: reg.getNumber('sip.maxStreamMessageBytes'),
-      onError: (err, context) => this.log.debug({ err: (err as Error).message, context }, 'sip'),
+      media: () => ({
+        localAddress: sipHost, portMin: reg.getNumber('rtp.portMin'), portMax: reg.getNumber('rtp.portMax'),
+        codecs: reg.getList('media.codecs'), ptimeMs: reg.getNumber('media.ptimeMs'), source: { kind: 'silence' },
+      }),
+      calls: () => ({
+        acceptOnlyFromProxy: reg.getBoolean('sip.acceptOnlyFromProxy'), allowDirectIpCalls: reg.getBoolean('sip.allowDirectIpCalls'),
+        callWaiting: reg.getBoolean('phone.callWaiting'), doNotDisturb: reg.getBoolean('phone.doNotDisturb'), sessionExpiresS: 1800,
+      }),
+      onLog: (err, context) => this.log.debug({ err: err instanceof Error ? err.message : String(err), context }, 'sip'),
     });
     reg.subscribe(['sip.rateLimitPerS', 'sip.rateLimitBurst', 'sip.maxServerTransactions'], () => {
-      this.sip.configureProtection(reg.getNumber('sip.rateLimitPerS'), reg.getNumber('sip.rateLimitBurst'), reg.getNumber('sip.maxServerTransactions'));
+      this.rtc.ua.configureProtection(reg.getNumber('sip.rateLimitPerS'), reg.getNumber('sip.rateLimitBurst'), reg.getNumber('sip.maxServerTransactions'));
     });
-    await this.sip.start();
-    this.services.push({ name: 'sip', stop: () => this.sip.close() });
+    this.rtc.events.on('registrationStateChanged', (e) => this.log.info({ account: e.profile, state: e.state, reason: e.reason, expiresS: e.expiresS }, 'registration'));
+    this.rtc.events.on('sessionStateChanged', (e) => this.log.info({ call: e.session, state: e.state, direction: e.direction, peer: e.peer, endReason: e.endReason, status: e.status }, 'call'));
+    this.rtc.events.on('error', (e) => this.log.warn(e, 'rtc'));
+    this.syncAccounts();
+    reg.subscribe(['accounts.'], () => this.syncAccounts());
+    this.services.push({ name: 'rtc', stop: () => this.rtc.close() });
 
     // 4. The phone (calls are placed through the RTC client once it exists).
-    this.phone = new PhoneController(this.hardware, this.registry, this.clock, this.log.child({ component: 'phone' }), undefined);
+    this.phone = new PhoneController(this.hardware, this.registry, this.clock, this.log.child({ component: 'phone' }), this.rtc);
     this.services.push({ name: 'phone', stop: () => this.phone.close() });
 
     // 5. HTTP API.
     const credentials = new AdminCredentials(this.options.dataDir);
     const status: StatusSource = {
-      registrations: () => [],
+      registrations: () => this.rtc.profiles.map((p) => ({ account: p.id, state: p.state, contact: p.contact ?? null, expiresS: p.expiresS })),
       nat: () => ({ strategy: this.registry.getString('nat.strategy'), natType: null, publicAddress: null, mappings: [] }),
-      calls: () => [],
+      calls: () => this.rtc.sessions.flatMap((c) => (c.state === 'ended' ? [] : [{
+        id: c.id, direction: c.direction, state: c.state, peer: c.peer, codec: c.media?.negotiated?.codec.name ?? null,
+        path: c.media?.negotiated ? `${c.media.negotiated.remoteAddress}:${c.media.negotiated.remoteRtpPort}` : null,
+        rtp: { sent: c.media?.counters.sent ?? 0, received: c.media?.counters.received ?? 0, lost: c.media?.counters.lost ?? 0, jitterMs: Math.round((c.media?.jitterMs ?? 0) * 10) / 10 },
+      }])),
       phoneState: () => this.phone.state,
       problems: () => this.registry.problems.map((p) => p.message),
     };
     this.web = buildServer({
       registry: this.registry, credentials, hardware: this.hardware, status, clock: this.clock,
-      version: this.options.version, board: this.board.name, startedAtMs: this.startedAtMs, logger: this.log,
+      version: this.options.version, board: this.board.name, startedAtMs: this.startedAtMs, logger: this.log, calls: this.rtc,
     });
     let host = this.options.http?.host ?? this.registry.getString('web.bindAddress');
     const port = this.options.http?.port ?? this.registry.getNumber('web.port');
@@ -130,8 +151,40 @@ export class Daemon {
     this.url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`;
     this.services.push({ name: 'web', stop: () => this.web.close() });
 
-    this.log.info({ url: this.url, sipPort: this.sip.port, board: this.board.name, dataDir: this.options.dataDir, version: this.options.version, startupMs: Math.round(this.clock.now() - this.startedAtMs) }, 'deskphone-agent ready');
+    this.log.info({ url: this.url, sipPort: this.rtc.sipPort, board: this.board.name, dataDir: this.options.dataDir, version: this.options.version, startupMs: Math.round(this.clock.now() - this.startedAtMs) }, 'deskphone-agent ready');
     sdNotify('READY=1');
+  }
+
+  /** Profiles follow the registry's accounts: added, changed (re-registered) and removed live. */
+  private syncAccounts(): void {
+    const reg = this.registry;
+    const wanted = new Map<string, ProfileConfig>();
+    for (const id of reg.accounts()) {
+      const k = (f: string) => `accounts.${id}.${f}`;
+      if (!reg.getBoolean(k('enabled')) || !reg.getString(k('registrar')) || !reg.getString(k('user'))) continue;
+      const proxy = reg.getString(k('proxy'));
+      const display = reg.getString(k('displayName'));
+      const authUser = reg.getString(k('authUser'));
+      wanted.set(id, {
+        id, registrar: reg.getString(k('registrar')), user: reg.getString(k('user')), password: reg.getString(k('password')),
+        transport: reg.getString(k('transport')) as 'udp' | 'tcp' | 'tls', expiresS: reg.getNumber(k('expiresS')),
+        ...(proxy ? { proxy } : {}), ...(display ? { displayName: display } : {}), ...(authUser ? { authUser } : {}),
+      });
+    }
+    void (async () => {
+      for (const p of this.rtc.profiles) {
+        const want = wanted.get(p.id);
+        if (!want || JSON.stringify(want) !== JSON.stringify(p.config)) await this.rtc.removeProfile(p.id);
+      }
+      for (const [id, config] of wanted) {
+        if (this.rtc.profile(id)) continue;
+        try {
+          this.rtc.addProfile(config);
+        } catch (err) {
+          this.log.warn({ account: id, err: (err as Error).message }, 'account not usable');
+        }
+      }
+    })().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'accounts not applied'));
   }
 
   /** Stops services in reverse start order; never takes longer than the shutdown budget. */

@@ -18,6 +18,15 @@ export interface WebOptions {
   readonly board: string;
   readonly startedAtMs: number;
   readonly logger: import('pino').Logger;
+  /** Calls from the web page (the RTC client implements it). */
+  readonly calls?: WebCalls;
+}
+
+export interface WebCalls {
+  call(target: string, profileId?: string): { readonly id: string };
+  answer(id: string): void;
+  hangup(id: string): void;
+  session(id: string): unknown;
 }
 
 const MAX_LOGIN_FAILURES_PER_MIN = 5;
@@ -174,7 +183,34 @@ export function buildServer(opts: WebOptions): FastifyInstance {
   });
 
   registerSimRoutes(app, opts.hardware);
+  if (opts.calls) registerCallRoutes(app, opts.calls);
   return app;
+}
+
+/** DESIGN.md: POST /api/calls { target, account? } → 201 { id }; answer; DELETE hangs up or rejects. */
+function registerCallRoutes(app: FastifyInstance, calls: WebCalls): void {
+  app.post('/api/calls', async (req, reply) => {
+    const body = req.body as { target?: unknown; account?: unknown } | undefined;
+    if (typeof body?.target !== 'string' || body.target.length === 0 || body.target.length > 256) return reply.code(400).send({ error: 'invalid', message: 'the body must be {"target": "sip:bob@example.net" or a number, "account"?: "id"}' });
+    if (body.account !== undefined && typeof body.account !== 'string') return reply.code(400).send({ error: 'invalid', message: '"account" must be an account id' });
+    try {
+      const s = calls.call(body.target, body.account);
+      return reply.code(201).send({ id: s.id });
+    } catch (err) {
+      return reply.code(400).send({ error: 'call-failed', message: (err as Error).message });
+    }
+  });
+  const withCall = (id: string, reply: FastifyReply, fn: () => void): FastifyReply | { ok: true } => {
+    if (!calls.session(id)) return reply.code(404).send({ error: 'not-found', message: `no call ${id}` });
+    try {
+      fn();
+      return { ok: true };
+    } catch (err) {
+      return reply.code(409).send({ error: 'conflict', message: (err as Error).message });
+    }
+  };
+  app.post<{ Params: { id: string } }>('/api/calls/:id/answer', async (req, reply) => withCall(req.params.id, reply, () => calls.answer(req.params.id)));
+  app.delete<{ Params: { id: string } }>('/api/calls/:id', async (req, reply) => withCall(req.params.id, reply, () => calls.hangup(req.params.id)));
 }
 
 /** The web page sends form fields as text; typed JSON values are used as they are. */

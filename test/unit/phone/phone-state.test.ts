@@ -58,3 +58,48 @@ test('keys while on hook do nothing', () => {
 test('an invalid dial plan is a typed error', () => {
   assert.throws(() => new DialPlan('(['), /phone.dialPlan is not a valid regular expression/);
 });
+
+test('an outgoing call plays ringback while the far end rings, silence when it answers, busy when it hangs up', () => {
+  const m = machine();
+  m.handle({ kind: 'hook', offHook: true });
+  for (const k of '5551234567') m.handle({ kind: 'key', key: k });
+  assert.equal(m.state, 'placing');
+  assert.deepEqual(kinds(m.handle({ kind: 'call', state: 'early' })), ['tone:ringback', 'display']);
+  assert.equal(m.state, 'ringback');
+  assert.deepEqual(kinds(m.handle({ kind: 'call', state: 'connected' })), ['tone:null', 'display']);
+  assert.equal(m.state, 'talking');
+  const ended = m.handle({ kind: 'call', state: 'ended', text: 'Call ended' });
+  assert.deepEqual(kinds(ended), ['tone:busy', 'display']);
+  assert.deepEqual(ended[1], { kind: 'display', lines: ['Call ended', 'Hang up'] });
+  assert.deepEqual(kinds(m.handle({ kind: 'hook', offHook: false })), ['cancelInterDigitTimer', 'tone:null', 'led', 'display'], 'no hangup: the call is already over');
+  assert.equal(m.state, 'idle');
+});
+
+test('putting the handset down during a call hangs up', () => {
+  const m = machine();
+  m.handle({ kind: 'hook', offHook: true });
+  for (const k of '5551234567') m.handle({ kind: 'key', key: k });
+  m.handle({ kind: 'call', state: 'connected' });
+  assert.deepEqual(kinds(m.handle({ kind: 'hook', offHook: false })).slice(0, 2), ['hangup', 'cancelInterDigitTimer']);
+});
+
+test('an incoming call rings; lifting the handset answers; a cancelled call stops ringing as a missed call', () => {
+  const m = machine();
+  assert.deepEqual(kinds(m.handle({ kind: 'incoming', from: 'bob@example.net' })), ['ringer', 'display', 'led']);
+  assert.equal(m.state, 'ringing');
+  assert.deepEqual(m.handle({ kind: 'hook', offHook: true }), [{ kind: 'ringer', on: false }, { kind: 'answer' }, { kind: 'led', name: 'line', state: 'on' }]);
+  assert.equal(m.state, 'talking');
+  const missed = machine();
+  missed.handle({ kind: 'incoming', from: 'bob@example.net' });
+  const gone = missed.handle({ kind: 'incomingGone' });
+  assert.deepEqual(gone[0], { kind: 'ringer', on: false });
+  assert.deepEqual(gone[2], { kind: 'display', lines: ['Ready', 'Missed call'] });
+  assert.equal(missed.state, 'idle');
+});
+
+test('keys and a late call event while ringing do nothing; an incoming call while dialling is not taken', () => {
+  const m = machine();
+  m.handle({ kind: 'hook', offHook: true });
+  assert.deepEqual(m.handle({ kind: 'incoming', from: 'x' }), []);
+  assert.equal(m.state, 'dialTone');
+});
