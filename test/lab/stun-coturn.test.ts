@@ -9,8 +9,9 @@ import {
   BindingTransaction, StunClient, decodeStunMessage, getAttribute, isStun, newTransactionId, verifyFingerprint,
   type BindingOutcome, type StunAddress,
 } from '../../src/nat/stun/index.js';
-import { startCoturn, type Coturn } from './lib/coturn.js';
+import { useCoturn, type Coturn } from './lib/coturn.js';
 
+const coturnLab = useCoturn();
 let coturn: Coturn;
 let client: StunClient;
 let local: StunAddress;
@@ -26,9 +27,12 @@ async function udpSocket(): Promise<Socket> {
   return s;
 }
 
+// Loopback answers in microseconds: a 100 ms RTO still gives 7 sends, and a dead server fails in 7.9 s.
+const RTO_MS = 100;
+
 before(async () => {
-  coturn = await startCoturn();
-  client = new StunClient({ bindAddress: '127.0.0.1', software: 'deskphone-agent lab' });
+  coturn = await coturnLab();
+  client = new StunClient({ bindAddress: '127.0.0.1', software: 'deskphone-agent lab', rtoMs: RTO_MS });
   const a = await client.localAddress();
   assert.ok(a);
   local = a;
@@ -79,7 +83,7 @@ test('CHANGE-REQUEST change IP and port: the answer comes from exactly OTHER-ADD
 
 test('on a socket the client does not own, STUN answers are consumed and everything else stays with the owner', async () => {
   const owned = await udpSocket();
-  const shared = new StunClient({ socket: owned });
+  const shared = new StunClient({ socket: owned, rtoMs: RTO_MS });
   const forOwner: string[] = [];
   const gotSip = new Promise<void>((resolve) => {
     owned.on('message', (bytes, rinfo) => {
@@ -101,7 +105,7 @@ test('on a socket the client does not own, STUN answers are consumed and everyth
 test('RESPONSE-PORT: coturn answers at the port we name, and reports the port we sent from', async () => {
   const sender = await udpSocket();
   const receiver = await udpSocket();
-  const shared = new StunClient({ socket: sender });
+  const shared = new StunClient({ socket: sender, rtoMs: RTO_MS });
   const consumedBy: string[] = [];
   sender.on('message', (b, r) => shared.handle(b, r) && consumedBy.push('sender'));
   receiver.on('message', (b, r) => shared.handle(b, r) && consumedBy.push('receiver'));
@@ -118,7 +122,7 @@ test('PADDING: coturn pads its answer too (to 1500 bytes, whatever the request c
   assert.deepEqual(r.mappedAddress, local);
 });
 
-test('an unknown comprehension-required attribute gets 420 with UNKNOWN-ATTRIBUTES naming it', async () => {
+test('an unknown comprehension-required attribute gets 420 with UNKNOWN-ATTRIBUTES naming it', { timeout: 5000 }, async () => {
   const sock = await udpSocket();
   const tx = new BindingTransaction({
     request: { method: 1, class: 'request', transactionId: newTransactionId(), attributes: [{ kind: 'raw', type: 0x7777, value: new Uint8Array(4) }] },

@@ -1,6 +1,7 @@
 // A private coturn (never the packaged service) as STUN server for a test: generated config in a
 // temp dir (user db, pid file), no TLS/DTLS, no CLI, log on stdout; two listening IPs and an
-// alternate port so it speaks RFC 5780 (LAB-NOTES.md). Stopped, and its dir removed, in after().
+// alternate port so it speaks RFC 5780 (LAB-NOTES.md). useCoturn() stops it, removing its dir, in
+// an after() hook whatever the tests did; a start that fails cleans up at once.
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,7 +105,6 @@ export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  after(stop);
   try {
     await waitFor('coturn to answer a Binding request', async () => {
       if (proc.child.exitCode !== null) throw new Error(`turnserver exited ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
@@ -121,4 +121,18 @@ export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
     dir,
     stop,
   };
+}
+
+/**
+ * Returns a function that starts coturn on its first call (later calls share it) and registers the
+ * after() that stops it. Call useCoturn at the top of a test file or in a describe, not inside a
+ * hook: Node 20 runs an after() registered inside a before() as soon as that before() ends.
+ */
+export function useCoturn(o: CoturnOptions = {}): () => Promise<Coturn> {
+  let starting: Promise<Coturn> | undefined;
+  after(async () => {
+    const coturn = await starting?.catch(() => undefined);
+    await coturn?.stop();
+  });
+  return () => (starting ??= startCoturn(o));
 }
