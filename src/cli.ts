@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Daemon, SHUTDOWN_BUDGET_MS } from './daemon/index.js';
 import { listBoards } from './hal/index.js';
@@ -16,7 +17,7 @@ const DEFAULT_DATA_DIR = process.env['DESKPHONE_DATA_DIR'] ?? '/var/lib/deskphon
 const USAGE = `deskphone-agent ${VERSION}
 
 usage:
-  deskphone-agent run [--board <name>] [--data-dir <dir>] [--http <host:port>] [--sip-port <n>]
+  deskphone-agent run [--board <name>] [--data-dir <dir>] [--http <host:port>] [--sip-port <n>] [--sip-address <ip>]
   deskphone-agent registry list [--json] [--show-secrets]      every setting and its value
   deskphone-agent registry get <key> [--show-secrets]           print one value
   deskphone-agent registry set <key> <value>                    change a setting (checked first)
@@ -55,6 +56,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function checkIp(text: string): string {
+  if (isIP(text) === 0) throw new UsageError('--sip-address must be an IPv4 or IPv6 address of this machine');
+  return text;
+}
+
 async function cmdRun(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -64,6 +70,7 @@ async function cmdRun(args: string[]): Promise<void> {
       'boards-dir': { type: 'string' },
       http: { type: 'string' },
       'sip-port': { type: 'string' },
+      'sip-address': { type: 'string' },
     },
     strict: true,
   });
@@ -76,6 +83,7 @@ async function cmdRun(args: string[]): Promise<void> {
     ...(values.board !== undefined ? { board: values.board } : {}),
     ...(values.http !== undefined ? { http: parseHostPort(values.http, '--http') } : {}),
     ...(sipPort !== undefined ? { sipPort } : {}),
+    ...(values['sip-address'] !== undefined ? { sipAddress: checkIp(values['sip-address']) } : {}),
   });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

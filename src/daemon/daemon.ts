@@ -24,6 +24,8 @@ export interface DaemonOptions {
   readonly http?: { host: string; port: number };
   /** Overrides sip.localPort. */
   readonly sipPort?: number;
+  /** Binds SIP and RTP to this address and advertises it (default: all addresses, the first interface's advertised). */
+  readonly sipAddress?: string;
 }
 
 interface Service {
@@ -81,12 +83,12 @@ export class Daemon {
 
     // 3. SIP and calls: the RTC client (UA, profiles from accounts.*, sessions). Every advertised
     // address comes from the port manager; with no NAT provider yet it answers the local address.
-    const sipHost = localAddress();
+    const sipHost = this.options.sipAddress ?? localAddress();
     const reg = this.registry;
     if (!reg.getString('sip.instanceId')) reg.set('sip.instanceId', randomUUID());
     this.rtc = await RtcClient.start({
       clock: this.clock,
-      addresses: ['0.0.0.0'],
+      addresses: [this.options.sipAddress ?? '0.0.0.0'],
       sipPort: this.options.sipPort ?? reg.getNumber('sip.localPort'),
       transports: ['UDP', 'TCP'],
       timers: () => ({ t1Ms: reg.getNumber('sip.timerT1Ms'), t2Ms: reg.getNumber('sip.timerT2Ms'), t4Ms: reg.getNumber('sip.timerT4Ms') }),
@@ -174,7 +176,10 @@ export class Daemon {
     void (async () => {
       for (const p of this.rtc.profiles) {
         const want = wanted.get(p.id);
-        if (!want || JSON.stringify(want) !== JSON.stringify(p.config)) await this.rtc.removeProfile(p.id);
+        if (!want || JSON.stringify(want) !== JSON.stringify(p.config)) {
+          this.log.info({ account: p.id, removed: !want }, want ? 'account changed: registering again' : 'account removed');
+          await this.rtc.removeProfile(p.id);
+        }
       }
       for (const [id, config] of wanted) {
         if (this.rtc.profile(id)) continue;

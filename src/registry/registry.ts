@@ -184,8 +184,9 @@ export class Registry {
     }
     let changes: SettingChange[] = [];
     withFileLock(this.lockPath, () => {
-      // Start from what is on disk, so a change made by another process (CLI vs daemon) is kept.
-      const disk = readSettingsFile(this.path, false);
+      // Start from what is on disk, so a change made by another process (CLI vs daemon) is kept;
+      // a file that vanished is written again from what we hold.
+      const disk = existsSync(this.path) ? readSettingsFile(this.path, false) : { values: new Map(this.values), generation: this.generationNo };
       const next = new Map(disk.values);
       for (const [key, value] of normalised) {
         if (value === undefined || valuesEqual(value, resolveKey(key).spec.default)) next.delete(key);
@@ -202,6 +203,9 @@ export class Registry {
 
   /** Re-reads the file (after another process changed it) and announces what changed. */
   reload(): SettingChange[] {
+    // A settings file that vanished (deleted by hand, a data dir being cleaned up) is not an order
+    // to forget every setting: keep what we have; the next change writes the file again.
+    if (!existsSync(this.path)) return [];
     const disk = readSettingsFile(this.path, false);
     if (disk.generation === this.generationNo) return [];
     const changes = this.adopt(disk.values, disk.generation);

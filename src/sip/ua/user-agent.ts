@@ -4,11 +4,12 @@
 // send a request (with Digest retries), send an INVITE (ACKing 2xx), cancel it, and hear
 // incoming INVITEs and in-dialog requests.
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Clock } from '../../util/clock.js';
 import { DigestChallengeState, type DigestCredentials } from '../auth/index.js';
 import { Dialog, dialogKey } from '../dialog/index.js';
 import {
-  formatUri, getCSeq, getTo, makeResponse, parseNameAddr, type NameAddr, type SipRequest, type SipResponse,
+  formatUri, getCSeq, getTo, isSipUri, makeResponse, parseNameAddr, type NameAddr, type SipRequest, type SipResponse,
 } from '../message/index.js';
 import { SourceRateLimiter, TransactionCap } from '../protection/index.js';
 import { TransactionLayer, type ClientTransaction, type Peer, type ServerTransaction, type TransactionTimers } from '../transaction/index.js';
@@ -74,6 +75,29 @@ function hasParsableToWithoutTag(req: SipRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * §13.2.2.4: the ACK for a 2xx goes where the dialog says (first Route, else the remote target),
+ * not back to the INVITE's first hop. A host name would need RFC 3263: then, and when the
+ * route set is empty but the peer is a proxy we reach only one way, the INVITE's hop is used.
+ */
+function ackHop(ack: SipRequest, peer: Destination): Destination {
+  const route = ack.headers.getAll('Route')[0];
+  let uri;
+  try {
+    uri = route ? parseNameAddr(route).uri : ack.uri;
+  } catch {
+    return peer;
+  }
+  if (!isSipUri(uri)) return peer;
+  const host = uri.host.replace(/^\[|\]$/g, '');
+  if (isIP(host) === 0) return peer;
+  const transport = (uri.params.get('transport') ?? peer.transport).toUpperCase();
+  if (transport !== peer.transport.toUpperCase()) return peer;
+  const port = uri.port ?? (uri.scheme === 'sips' || transport === 'TLS' ? 5061 : 5060);
+  if (host === peer.address && port === peer.port) return peer;
+  return { transport: peer.transport, address: host, port, reliable: peer.reliable };
 }
 
 export class SipRequestError extends Error {
@@ -370,7 +394,8 @@ export class UserAgent {
                 dialog = Dialog.asUac(r, res, localContact);
                 this.addDialog(dialog);
               } else if (dialog.state === 'early') dialog.receiveResponse(r, res);
-              this.transactions.sendStateless(dialog.createRequest('ACK', { cseq: getCSeq(r).seq }), peer);
+              const ack = dialog.createRequest('ACK', { cseq: getCSeq(r).seq });
+              this.transactions.sendStateless(ack, ackHop(ack, peer));
               if (!settled) {
                 settled = true;
                 resolve({ response: res, dialog });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KEYS, Registry, RegistryError, type SettingChange } from '../../../src/registry/index.js';
@@ -118,6 +118,20 @@ test('two instances (CLI and daemon) never lose each other\'s changes; reload an
   assert.deepEqual(heard, ['sip.localPort=5090']);
   assert.equal(daemon.get('nat.strategy'), 'upnp');
   assert.equal(Registry.open(dir).get('nat.strategy'), 'upnp');
+});
+
+test('a settings file that vanishes under a running daemon does not reset its settings; the next change writes it again', () => {
+  const dir = tempDir();
+  const reg = Registry.open(dir);
+  reg.set('accounts.home.user', 'alice');
+  const heard: string[] = [];
+  reg.subscribe(['*'], (c) => heard.push(...c.map((x) => x.key)));
+  rmSync(join(dir, 'settings.json'));
+  assert.deepEqual(reg.reload(), []);
+  assert.deepEqual(heard, []);
+  assert.equal(reg.get('accounts.home.user'), 'alice');
+  reg.set('nat.strategy', 'stun');
+  assert.equal(Registry.open(dir).get('accounts.home.user'), 'alice');
 });
 
 test('export leaves secrets out unless asked', () => {
