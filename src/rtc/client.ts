@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PortManager, PortMapping } from '../nat/index.js';
 import { CachingResolver, NodeResolver, ServerLocator, type DnsResolver } from '../sip/dns/index.js';
-import { getCallId, getTo, isSipUri, makeResponse, parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/message/index.js';
+import { formatUri, getCallId, getTo, isSipUri, makeResponse, parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/message/index.js';
 import type { TransactionTimers } from '../sip/transaction/index.js';
 import type { TransportName } from '../sip/transport/index.js';
 import { UserAgent, type IncomingInvite } from '../sip/ua/index.js';
@@ -195,6 +195,7 @@ export class RtcClient {
     this.sessionsById.set(s.id, s);
     attachTransfer(s, {
       call: (target, from) => {
+        this.events.emit('transferRequested', { session: from.id, target: formatUri(target) });
         return Session.outgoing(this.sessionDeps(), target, isDirect(target, from.profile) ? undefined : from.profile, (s) => this.track(s));
       },
       onError: (err, ctx) => this.log(err, ctx),

@@ -15,7 +15,7 @@ import {
 } from '../sip/message/index.js';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/index.js';
 import type { Destination } from '../sip/transport/index.js';
-import type { IncomingInvite, UserAgent } from '../sip/ua/index.js';
+import { SipRequestError, type IncomingInvite, type UserAgent } from '../sip/ua/index.js';
 import type { Clock, TimerHandle } from '../util/index.js';
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY';
@@ -132,11 +132,18 @@ export class Session {
     h.append('Content-Length', String(body.length));
     const req: SipRequest = { kind: 'request', method: 'INVITE', uri: target, headers: h, body };
     const creds = this.profile ? { username: this.profile.config.authUser || this.profile.config.user, password: this.profile.config.password ?? '' } : undefined;
-    const result = await this.deps.ua.invite(req, dest, {
-      ...(creds ? { credentials: creds } : {}),
-      onTransaction: (tx) => (this.inviteTx = tx),
-      onProvisional: (res) => this.onProvisional(res, dest),
-    });
+    let result: Awaited<ReturnType<UserAgent['invite']>>;
+    try {
+      result = await this.deps.ua.invite(req, dest, {
+        ...(creds ? { credentials: creds } : {}),
+        onTransaction: (tx) => (this.inviteTx = tx),
+        onProvisional: (res) => this.onProvisional(res, dest),
+      });
+    } catch (err) {
+      // RFC 3261 §8.1.3.1: a Timer B timeout is handled as a 408 (nobody answered), not as a fault.
+      if (err instanceof SipRequestError && err.reason === 'timeout') return this.end(this.cancelRequested ? 'hangup' : endReasonFor(408), 408, 'Request Timeout');
+      throw err;
+    }
     const res = result.response;
     if (res.status >= 300) {
       const reason: EndReason = this.cancelRequested && res.status === 487 ? 'hangup' : endReasonFor(res.status);
@@ -412,6 +419,10 @@ export class Session {
     let res: SipResponse;
     try {
       res = (await this.deps.ua.invite(req, await this.nextHop(req))).response;
+    } catch (err) {
+      // §12.2.1.2: no response at all to a request inside the dialog ends it, as a 408 does.
+      if (!(err instanceof SipRequestError && err.reason === 'timeout')) throw err;
+      res = makeResponse(req, 408, 'Request Timeout');
     } finally {
       this.offerInFlight = false;
     }
