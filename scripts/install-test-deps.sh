@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the full test suite needs (run as root; idempotent).
-# Real peers: kamailio (registrar/proxy), SIPp (sip-tester), coturn (STUN/TURN), baresip (far-end
+# Real peers: kamailio (registrar/proxy, with its Outbound module), SIPp (sip-tester), coturn (STUN/TURN), baresip (far-end
 # phone), miniupnpd + miniupnpc (UPnP IGD, NAT-PMP/PCP), nftables + iproute2 (namespaces and NAT),
 # alsa-utils (the ALSA null/file plugins), openssl (test certificates), device-tree-compiler
 # (checks board/pi-deskphone-overlay.dts).
@@ -28,6 +28,8 @@ missing=()
 for bin in "${!NEED[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${NEED[$bin]}")
 done
+# Files that come in their own package: kamailio's SIP Outbound module (RFC 5626 lab tests).
+compgen -G '/usr/lib/*/kamailio/modules/outbound.so' >/dev/null || missing+=(kamailio-outbound-modules)
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "test dependencies already installed"
   exit 0

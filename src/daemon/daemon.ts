@@ -90,7 +90,7 @@ export class Daemon {
       clock: this.clock,
       addresses: [this.options.sipAddress ?? '0.0.0.0'],
       sipPort: this.options.sipPort ?? reg.getNumber('sip.localPort'),
-      transports: ['UDP', 'TCP'],
+      transports: ['UDP', 'TCP', 'TLS'],
       timers: () => ({ t1Ms: reg.getNumber('sip.timerT1Ms'), t2Ms: reg.getNumber('sip.timerT2Ms'), t4Ms: reg.getNumber('sip.timerT4Ms') }),
       userAgent: `${reg.getString('sip.userAgent')}/${this.options.version}`,
       portManager: new LocalPortManager(() => sipHost),
@@ -108,6 +108,8 @@ export class Daemon {
         acceptOnlyFromProxy: reg.getBoolean('sip.acceptOnlyFromProxy'), allowDirectIpCalls: reg.getBoolean('sip.allowDirectIpCalls'),
         callWaiting: reg.getBoolean('phone.callWaiting'), doNotDisturb: reg.getBoolean('phone.doNotDisturb'), sessionExpiresS: 1800,
       }),
+      // nat.keepaliveIntervalS 0 means 'from the measured binding lifetime' (NAT issue); until then 25 s.
+      keepaliveIntervalS: () => reg.getNumber('nat.keepaliveIntervalS') || 25,
       onLog: (err, context) => this.log.debug({ err: err instanceof Error ? err.message : String(err), context }, 'sip'),
     });
     reg.subscribe(['sip.rateLimitPerS', 'sip.rateLimitBurst', 'sip.maxServerTransactions'], () => {

@@ -44,6 +44,8 @@ export interface RtcClientOptions {
   readonly maxServerTransactions?: number;
   readonly maxStreamMessageBytes?: number;
   readonly resolver?: DnsResolver;
+  /** RFC 5626 keep-alive interval for registrations whose registrar names none; 0: off. */
+  readonly keepaliveIntervalS?: () => number;
   readonly onLog?: (err: unknown, context: string) => void;
 }
 
@@ -74,6 +76,10 @@ export class RtcClient {
       ...(options.maxServerTransactions !== undefined ? { maxServerTransactions: options.maxServerTransactions } : {}),
       ...(options.maxStreamMessageBytes !== undefined ? { maxStreamMessageBytes: options.maxStreamMessageBytes } : {}),
       onError: (err, ctx) => this.log(err, ctx),
+      // STUN answers to the flow keep-alives arrive on the SIP socket.
+      onNonSip: (bytes, source) => {
+        for (const p of this.profilesById.values()) if (p.handleNonSip(bytes, source)) return;
+      },
     });
     this.ua.setHandlers({
       onInvite: (inv) => void this.onInvite(inv).catch((err: unknown) => this.log(err, 'incoming INVITE')),
@@ -131,6 +137,7 @@ export class RtcClient {
       instanceId: this.instanceId,
       onState: (e) => this.events.emit('registrationStateChanged', e),
       onError: (err, ctx) => this.log(err, ctx),
+      ...(this.options.keepaliveIntervalS ? { keepaliveIntervalS: this.options.keepaliveIntervalS } : {}),
     });
     this.profilesById.set(config.id, p);
     if (register) p.start();

@@ -3,6 +3,7 @@
 // the SIP socket, sends them through the UA (Digest retries happen there), and carries out the
 // machine's actions with the injected clock. RFC 5626 outbound parameters (+sip.instance,
 // reg-id, ob) go with every Contact; a registrar that does not support outbound ignores them.
+import { decodeStunMessage, encodeStunMessage, isStun, newTransactionId, STUN_METHOD_BINDING } from '../nat/stun/index.js';
 import type { Clock, TimerHandle } from '../util/index.js';
 import type { ServerLocator, SipTransport, Target } from '../sip/dns/index.js';
 import {
@@ -10,6 +11,7 @@ import {
   type NameAddr, type SipRequest, type SipResponse, type SipUri,
 } from '../sip/message/index.js';
 import type { UserAgent } from '../sip/ua/index.js';
+import { FlowKeepalive, type KeepaliveAction } from './flow-keepalive.js';
 import { Registration, type PublicRegistrationState, type RegistrationAction, type RegistrationResponse } from './registration.js';
 
 export interface ProfileConfig {
@@ -43,6 +45,8 @@ export interface ProfileDeps {
   readonly instanceId: string;
   readonly onState: (e: RegistrationEvent) => void;
   readonly onError: (err: unknown, context: string) => void;
+  /** Keep-alive interval when the registrar names none (Flow-Timer); 0 turns NAT keep-alives off. */
+  readonly keepaliveIntervalS?: () => number;
   readonly random?: () => number;
 }
 
@@ -71,6 +75,14 @@ export class Profile {
   private targets: Target[] = [];
   private stopped: (() => void) | undefined;
   private closed = false;
+  /** Where the last REGISTER went: the flow the keep-alives keep open. */
+  private flow: { transport: string; address: string; port: number; reliable: boolean } | undefined;
+  private keepalive: FlowKeepalive | undefined;
+  private keepaliveTimer: TimerHandle | undefined;
+  private stunTxId: string | undefined;
+  /** Our address as the registrar's STUN answers see it; a change means the NAT rebound us. */
+  private reflexive: string | undefined;
+  private lastResponse: SipResponse | undefined;
 
   constructor(readonly config: ProfileConfig, private readonly deps: ProfileDeps) {
     const registrar = parseUri(config.registrar);
@@ -137,6 +149,7 @@ export class Profile {
   /** Un-REGISTERs (if registered) and resolves when done or after `timeoutMs`. */
   stop(timeoutMs = 2000): Promise<void> {
     return new Promise<void>((resolve) => {
+      this.stopKeepalive();
       const finish = (): void => {
         this.deps.clock.cancel(guard);
         this.deps.clock.cancel(this.timer);
@@ -162,6 +175,8 @@ export class Profile {
         case 'state': {
           const e: RegistrationEvent = { profile: this.id, state: a.state, expiresS: a.expiresS ?? 0, ...(a.reason !== undefined ? { reason: a.reason } : {}), ...(this.contact ? { contact: this.contact } : {}) };
           this.deps.onState(e);
+          if (a.state === 'registered') this.startKeepalive();
+          else if (a.state !== 'registering') this.stopKeepalive();
           if (a.state === 'unregistered' && this.stopped) this.stopped();
           break;
         }
@@ -213,6 +228,7 @@ export class Profile {
       const t = targets[0];
       if (!t) throw new Error(`no address for ${formatUri(this.proxyUri ?? this.registrarUri)}`);
       const req = this.buildRegister(expiresS, removeOld);
+      this.flow = { transport: t.transport, address: t.address, port: t.port, reliable: t.transport !== 'UDP' };
       const creds = { username: this.config.authUser || this.config.user, password: this.config.password ?? '' };
       res = await this.deps.ua.request(req, { transport: t.transport, address: t.address, port: t.port, reliable: t.transport !== 'UDP', ...(t.transport === 'TLS' ? { serverName: t.hostName } : {}) }, { credentials: creds });
     } catch (err) {
@@ -220,7 +236,97 @@ export class Profile {
       this.apply(this.machine.timeout(err instanceof Error ? err.message : String(err), this.deps.clock.now()));
       return;
     }
+    this.lastResponse = res;
     this.apply(this.machine.response(this.readResponse(res, expiresS), this.deps.clock.now()));
+  }
+
+  // ---- RFC 5626 §4.4 flow keep-alives --------------------------------------------------------
+
+  private startKeepalive(): void {
+    const res = this.lastResponse;
+    const outbound = res ? /(^|,)\s*outbound\s*(,|$)/i.test(res.headers.get('Require') ?? '') : false;
+    const flowTimer = Number(res?.headers.get('Flow-Timer') ?? NaN);
+    const intervalS = outbound && Number.isInteger(flowTimer) && flowTimer > 0 ? flowTimer : this.deps.keepaliveIntervalS?.() ?? 0;
+    if (this.keepalive && this.keepalive.mode === (outbound ? 'outbound' : 'nat') && this.keepalive.intervalMs === intervalS * 1000) return;
+    this.stopKeepalive();
+    if (intervalS <= 0) return;
+    this.keepalive = new FlowKeepalive(outbound ? 'outbound' : 'nat', intervalS * 1000, this.deps.random ?? Math.random);
+    this.runKeepalive(this.keepalive.start(this.deps.clock.now()));
+  }
+
+  private stopKeepalive(): void {
+    this.keepalive?.stop();
+    this.keepalive = undefined;
+    this.stunTxId = undefined;
+    this.deps.clock.cancel(this.keepaliveTimer);
+  }
+
+  private runKeepalive(actions: KeepaliveAction[]): void {
+    const ka = this.keepalive;
+    if (!ka) return;
+    for (const a of actions) {
+      if (a.kind === 'wakeAt') {
+        this.deps.clock.cancel(this.keepaliveTimer);
+        this.keepaliveTimer = this.deps.clock.setTimer(Math.max(0, a.atMs - this.deps.clock.now()), () => this.keepalive === ka && this.runKeepalive(ka.wake(this.deps.clock.now())));
+      } else if (a.kind === 'ping') {
+        this.ping(ka, a.expectAnswer);
+      } else if (a.kind === 'failed') {
+        // §4.4.1/§4.5: the flow is gone; register again (a new flow through the NAT).
+        this.deps.onError(new Error('no answer to the flow keep-alive'), `keep-alive ${this.id}`);
+        this.stopKeepalive();
+        this.apply(this.machine.addressChanged());
+      }
+    }
+  }
+
+  private ping(ka: FlowKeepalive, expectAnswer: boolean): void {
+    const flow = this.flow;
+    if (!flow) return;
+    const answered = (): void => {
+      if (this.keepalive === ka) this.runKeepalive(ka.answered(this.deps.clock.now()));
+    };
+    if (flow.reliable) {
+      // §4.4.1: CRLFCRLF ping, CRLF pong on the same connection.
+      this.deps.ua.transport.ping(flow, expectAnswer ? 10_000 : 1_000).then(answered, () => {});
+      return;
+    }
+    if (!expectAnswer) {
+      void this.deps.ua.transport.sendBytes(Buffer.from('\r\n\r\n'), flow).catch((err: unknown) => this.deps.onError(err, `keep-alive ${this.id}`));
+      return;
+    }
+    // §4.4.2: a STUN Binding request on the SIP flow; the answer proves the flow and shows our mapping.
+    const txId = newTransactionId();
+    this.stunTxId = Buffer.from(txId).toString('hex');
+    const bytes = encodeStunMessage({ method: STUN_METHOD_BINDING, class: 'request', transactionId: txId, attributes: [] }, { fingerprint: true });
+    void this.deps.ua.transport.sendBytes(bytes, flow).catch((err: unknown) => this.deps.onError(err, `keep-alive ${this.id}`));
+  }
+
+  /**
+   * A datagram on the SIP socket that is not SIP (the client hands them to every profile).
+   * Returns true when it was the answer to this profile's STUN keep-alive.
+   */
+  handleNonSip(bytes: Uint8Array, source: { address: string; port: number }): boolean {
+    if (!this.stunTxId || !this.flow || source.address !== this.flow.address || source.port !== this.flow.port || !isStun(bytes)) return false;
+    let msg;
+    try {
+      msg = decodeStunMessage(bytes);
+    } catch {
+      return false;
+    }
+    if (Buffer.from(msg.transactionId).toString('hex') !== this.stunTxId || msg.class === 'request') return false;
+    this.stunTxId = undefined;
+    const mapped = msg.attributes.find((a) => a.kind === 'xor-mapped-address' || a.kind === 'mapped-address');
+    const seen = mapped && 'value' in mapped ? JSON.stringify(mapped.value) : undefined;
+    const rebound = seen !== undefined && this.reflexive !== undefined && seen !== this.reflexive;
+    if (seen !== undefined) this.reflexive = seen;
+    if (msg.class === 'error' || rebound) {
+      // §4.4.2: an error, or a new reflexive address (the NAT rebound us): register a new flow.
+      this.stopKeepalive();
+      this.apply(this.machine.addressChanged());
+      return true;
+    }
+    if (this.keepalive) this.runKeepalive(this.keepalive.answered(this.deps.clock.now()));
+    return true;
   }
 
   private readResponse(res: SipResponse, requestedS: number): RegistrationResponse {

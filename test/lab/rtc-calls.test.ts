@@ -158,3 +158,30 @@ test('an INVITE straight from a stranger (a SIP scanner) is refused with 403 and
   }
   assert.equal(seen.filter((e) => e.event === 'incomingCall').length, before, 'the phone did not ring');
 });
+
+test('with a SIP Outbound registrar (RFC 5626) the flow is kept alive by STUN that kamailio answers', async () => {
+  const obPort = base + 70;
+  const ob = await startKamailio({ address: '127.0.0.1', port: obPort, users: { dave: 'dave-pw' }, outbound: true });
+  const c = await RtcClient.start({
+    clock, addresses: ['127.0.0.1'], sipPort: 0, transports: ['UDP'], timers: () => DEFAULT_TIMERS, userAgent: 'deskphone-agent-test',
+    portManager: new LocalPortManager(() => '127.0.0.1'), localAddress: '127.0.0.1', keepaliveIntervalS: () => 1,
+    media: () => ({ localAddress: '127.0.0.1', portMin: base + 400, portMax: base + 420, codecs: ['PCMU'], ptimeMs: 20, source: { kind: 'silence' } }),
+    calls: () => ({ acceptOnlyFromProxy: true, allowDirectIpCalls: false, callWaiting: true, doNotDisturb: false, sessionExpiresS: 0 }),
+  });
+  const stunAnswers: number[] = [];
+  try {
+    const p = c.addProfile({ id: 'dave', registrar: 'sip:lab.test', proxy: `sip:127.0.0.1:${obPort}`, user: 'dave', password: 'dave-pw', transport: 'udp', expiresS: 600 });
+    await waitFor('dave registered', () => p.state === 'registered');
+    const original = p.handleNonSip.bind(p);
+    p.handleNonSip = (bytes, source) => {
+      const mine = original(bytes, source);
+      if (mine) stunAnswers.push(Date.now());
+      return mine;
+    };
+    await waitFor('two STUN keep-alive answers from kamailio', () => stunAnswers.length >= 2, 8000);
+    assert.equal(p.state, 'registered', 'the flow stays registered');
+  } finally {
+    await c.close();
+    await ob.stop();
+  }
+});

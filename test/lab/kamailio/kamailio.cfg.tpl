@@ -30,6 +30,7 @@ loadmodule "xlog.so"
 loadmodule "sanity.so"
 loadmodule "auth.so"
 loadmodule "nathelper.so"
+@@OUTBOUND_MODULES@@
 
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "default_expires", 600)
@@ -38,6 +39,7 @@ modparam("registrar", "max_expires", 3600)
 modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("nathelper", "received_avp", "$avp(RECEIVED)")
 modparam("rr", "enable_full_lr", 1)
+@@OUTBOUND_PARAMS@@
 
 request_route {
 	if (!mf_process_maxfwd_header("10")) {

@@ -16,6 +16,8 @@ export interface KamailioOptions {
   readonly minExpiresS?: number;
   /** Run inside a network namespace. */
   readonly netns?: string;
+  /** SIP Outbound (RFC 5626) registrar with STUN keep-alive answers on the SIP port. */
+  readonly outbound?: boolean;
 }
 
 export interface Kamailio {
@@ -64,7 +66,9 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     .replace('@@DOMAIN@@', domain)
     .replace('@@MIN_EXPIRES@@', String(o.minExpiresS ?? 60))
     .replace('@@INVITE_AUTH@@', o.inviteAuth ? '1 == 1' : '1 == 0')
-    .replace('@@USERS@@', users);
+    .replace('@@USERS@@', users)
+    .replace('@@OUTBOUND_MODULES@@', o.outbound ? 'loadmodule "outbound.so"\nloadmodule "stun.so"\nloadmodule "path.so"' : '')
+    .replace('@@OUTBOUND_PARAMS@@', o.outbound ? 'modparam("registrar", "outbound_mode", 1)' : '');
   const cfgPath = join(dir, 'kamailio.cfg');
   writeFileSync(cfgPath, cfg);
   const args = ['-f', cfgPath, '-DD', '-E', '-m', '32', '-M', '8', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-w', dir];
