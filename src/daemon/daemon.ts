@@ -83,7 +83,7 @@ export class Daemon {
 
     // 3. SIP and calls: the RTC client (UA, profiles from accounts.*, sessions). Every advertised
     // address comes from the port manager; with no NAT provider yet it answers the local address.
-    const sipHost = this.options.sipAddress ?? localAddress();
+    let sipHost = this.options.sipAddress ?? localAddress();
     const reg = this.registry;
     if (!reg.getString('sip.instanceId')) reg.set('sip.instanceId', randomUUID());
     this.rtc = await RtcClient.start({
@@ -120,7 +120,21 @@ export class Daemon {
     this.rtc.events.on('error', (e) => this.log.warn(e, 'rtc'));
     this.syncAccounts();
     reg.subscribe(['accounts.'], () => this.syncAccounts());
-    this.services.push({ name: 'rtc', stop: () => this.rtc.close() });
+    // A new local address (DHCP, a cable moved to another network): ask the port manager again,
+    // which re-registers every profile with the new Contact.
+    const addressWatch = this.options.sipAddress
+      ? undefined
+      : setInterval(() => {
+          const now = localAddress();
+          if (now === sipHost) return;
+          this.log.info({ from: sipHost, to: now }, 'local address changed');
+          sipHost = now;
+          this.rtc.refreshMapping().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'new address not applied'));
+        }, 10_000).unref();
+    this.services.push({ name: 'rtc', stop: () => {
+      if (addressWatch) clearInterval(addressWatch);
+      return this.rtc.close();
+    } });
 
     // 4. The phone (calls are placed through the RTC client once it exists).
     this.phone = new PhoneController(this.hardware, this.registry, this.clock, this.log.child({ component: 'phone' }), this.rtc);

@@ -100,12 +100,17 @@ export class RtcClient {
     const c = new RtcClient(options);
     await c.ua.start();
     try {
-      c.sipMapping = await options.portManager.getMapping({ kind: 'sip', local: { address: options.localAddress, port: c.ua.port }, scope: 'profile' });
+      c.sipMapping = await options.portManager.getMapping({ kind: 'sip', local: c.sipSocket(), scope: 'profile' });
     } catch (err) {
       await c.ua.close();
       throw err;
     }
     return c;
+  }
+
+  /** The SIP socket as bound (a wildcard address lets the port manager pick the interface's). */
+  private sipSocket(): { address: string; port: number } {
+    return { address: this.options.addresses[0] ?? this.options.localAddress, port: this.ua.port };
   }
 
   get sipPort(): number {
@@ -119,7 +124,7 @@ export class RtcClient {
 
   /** Asks the port manager again (new local address, new NAT mapping) and re-registers. */
   async refreshMapping(): Promise<void> {
-    const next = await this.options.portManager.getMapping({ kind: 'sip', local: { address: this.options.localAddress, port: this.ua.port }, scope: 'profile' });
+    const next = await this.options.portManager.getMapping({ kind: 'sip', local: this.sipSocket(), scope: 'profile' });
     const changed = !this.sipMapping || next.address !== this.sipMapping.address || next.port !== this.sipMapping.port;
     this.sipMapping = next;
     if (changed) for (const p of this.profilesById.values()) p.addressChanged();
@@ -311,7 +316,7 @@ export class RtcClient {
     );
     await Promise.all(calls);
     await Promise.all(this.profiles.map((p) => p.stop()));
-    await this.options.portManager.releaseMapping('sip', { address: this.options.localAddress, port: this.ua.port }).catch(() => {});
+    await this.options.portManager.releaseMapping('sip', this.sipSocket()).catch(() => {});
     await this.ua.close();
   }
 

@@ -114,6 +114,17 @@ export class Profile {
     return this.machine.expiresS;
   }
 
+  /** Every binding of our address of record, as the registrar's last 2xx listed them. */
+  get bindings(): string[] {
+    const res = this.lastResponse;
+    if (!res || res.status >= 300) return [];
+    try {
+      return getContacts(res).flatMap((c) => (c === '*' ? [] : [formatUri(c.uri)]));
+    } catch {
+      return [];
+    }
+  }
+
   get contact(): string | undefined {
     return this.lastContact ? formatNameAddr(this.lastContact) : undefined;
   }

@@ -22,7 +22,7 @@ let client: RtcClient;
 const seen: Array<{ event: keyof RtcEvents; payload: unknown }> = [];
 
 before(async () => {
-  kam = await startKamailio({ address: '127.0.0.1', port: base, users: { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' } });
+  kam = await startKamailio({ address: '127.0.0.1', port: base, users: { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw', erin: 'erin-pw' } });
   const outbound = `outbound="sip:127.0.0.1:${base}"`;
   bob = await startBaresip({ address: '127.0.0.1', sipPort: base + 1, consPort: base + 50, rtpPorts: [base + 100, base + 199], account: `<sip:bob@lab.test>;${outbound};auth_pass=bob-pw;answermode=auto;audio_codecs=PCMU,PCMA;regint=600` });
   carol = await startBaresip({ address: '127.0.0.1', sipPort: base + 3, consPort: base + 60, rtpPorts: [base + 200, base + 299], toneHz: 600, account: `<sip:carol@lab.test>;${outbound};auth_pass=carol-pw;answermode=auto;audio_codecs=PCMU;regint=600` });
@@ -183,5 +183,31 @@ test('with a SIP Outbound registrar (RFC 5626) the flow is kept alive by STUN th
   } finally {
     await c.close();
     await ob.stop();
+  }
+});
+
+test('a new local address re-registers at once with the new Contact and removes the old binding', async () => {
+  let local = '127.0.0.1';
+  const c = await RtcClient.start({
+    clock, addresses: ['0.0.0.0'], sipPort: 0, transports: ['UDP'], timers: () => DEFAULT_TIMERS, userAgent: 'deskphone-agent-test',
+    portManager: new LocalPortManager(() => local), localAddress: '127.0.0.1',
+    media: () => ({ localAddress: local, portMin: base + 430, portMax: base + 450, codecs: ['PCMU'], ptimeMs: 20, source: { kind: 'silence' } }),
+    calls: () => ({ acceptOnlyFromProxy: true, allowDirectIpCalls: false, callWaiting: true, doNotDisturb: false, sessionExpiresS: 0 }),
+  });
+  try {
+    const p = c.addProfile({ id: 'erin', registrar: 'sip:lab.test', proxy: `sip:127.0.0.1:${base}`, user: 'erin', password: 'erin-pw', transport: 'udp', expiresS: 600 });
+    await waitFor('registered', () => p.state === 'registered');
+    assert.match(p.contact ?? '', /@127\.0\.0\.1:/);
+    const states: string[] = [];
+    const off = c.events.on('registrationStateChanged', (e) => states.push(`${e.state} ${e.contact ?? ''}`));
+    local = '127.0.0.2';
+    await c.refreshMapping();
+    await waitFor('registered with the new Contact', () => states.some((s) => s.startsWith('registered') && s.includes('@127.0.0.2:')));
+    off();
+    assert.match(p.contact ?? '', /@127\.0\.0\.2:/);
+    assert.equal(p.bindings.length, 1, `only the new binding is left: ${p.bindings.join(', ')}`);
+    assert.match(p.bindings[0] ?? '', /@127\.0\.0\.2:/);
+  } finally {
+    await c.close();
   }
 });
