@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Daemon, SHUTDOWN_BUDGET_MS } from './daemon/index.js';
 import { listBoards } from './hal/index.js';
+import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, parseStunServer } from './nat/index.js';
 import { Registry, RegistryError, formatValue } from './registry/index.js';
 import { AdminCredentials, CredentialsError } from './web/index.js';
 
@@ -27,6 +28,8 @@ usage:
   deskphone-agent admin set-password                            set the web/API admin password
   deskphone-agent admin token                                   print a new API bearer token
   deskphone-agent admin revoke-tokens                           invalidate every API token
+  deskphone-agent nat-test [--stun <host:port>] [--json] [--bind <ip>] [--lifetime-max-s <n> [--lifetime-step-s <n>]]
+                                                                NAT type discovery (RFC 5780 / RFC 3489 classes)
   deskphone-agent boards                                        list board definitions
   deskphone-agent version
 
@@ -253,6 +256,42 @@ async function cmdAdmin(args: string[]): Promise<void> {
   }
 }
 
+/** DESIGN.md: `nat-test [--stun <host:port>] [--json]`; the server defaults to nat.stunServer. */
+async function cmdNatTest(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      stun: { type: 'string' },
+      json: { type: 'boolean' },
+      bind: { type: 'string' },
+      'lifetime-max-s': { type: 'string' },
+      'lifetime-step-s': { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  const server = values.stun ?? Registry.open(resolve(values['data-dir'] ?? DEFAULT_DATA_DIR)).getString('nat.stunServer');
+  if (!server) throw new UsageError('no STUN server: give --stun <host:port> or set nat.stunServer');
+  const maxWaitS = values['lifetime-max-s'] === undefined ? undefined : Number(values['lifetime-max-s']);
+  if (maxWaitS !== undefined && (!Number.isInteger(maxWaitS) || maxWaitS < 1 || maxWaitS > 3600)) throw new UsageError('--lifetime-max-s must be 1-3600');
+  const stepS = values['lifetime-step-s'] === undefined ? undefined : Number(values['lifetime-step-s']);
+  if (stepS !== undefined && (!Number.isInteger(stepS) || stepS < 1 || stepS > 600)) throw new UsageError('--lifetime-step-s must be 1-600');
+  let result;
+  try {
+    result = await discoverNatBehaviour({
+      server: parseStunServer(server),
+      ...(values.bind !== undefined ? { bindAddress: checkIp(values.bind) } : {}),
+      ...(maxWaitS !== undefined ? { bindingLifetime: { maxWaitS, ...(stepS !== undefined ? { stepS } : {}) } } : {}),
+    });
+  } catch (err) {
+    if (err instanceof NatDiscoveryError) throw new UsageError(`nat-test: ${err.message}`);
+    throw err;
+  }
+  // JSON: DESIGN.md's natType, mapping, filtering, publicAddress, bindingLifetimeS, then the details.
+  if (values.json) out(JSON.stringify(result));
+  else out(describeNatResult(result));
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -262,6 +301,8 @@ async function main(argv: string[]): Promise<void> {
       return cmdRegistry(rest);
     case 'admin':
       return cmdAdmin(rest);
+    case 'nat-test':
+      return cmdNatTest(rest);
     case 'boards':
       for (const b of listBoards(join(ROOT, 'board'))) out(b);
       return;

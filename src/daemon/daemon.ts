@@ -5,7 +5,8 @@ import type { Logger, LevelWithSilent } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { autoBoardName, loadBoard, openHardware, type BoardDefinition, type Hardware } from '../hal/index.js';
 import { PhoneController } from '../phone/index.js';
-import { LocalPortManager } from '../nat/index.js';
+import { LocalPortManager, NatPortManager, StaticProvider, StunProvider, type NatStrategy } from '../nat/index.js';
+import { lookup } from 'node:dns/promises';
 import { RtcClient, type ProfileConfig } from '../rtc/index.js';
 import { localAddress } from './local-address.js';
 import { Registry } from '../registry/index.js';
@@ -46,6 +47,7 @@ export class Daemon {
   hardware!: Hardware;
   phone!: PhoneController;
   rtc!: RtcClient;
+  ports!: NatPortManager;
   web!: FastifyInstance;
   url = '';
 
@@ -86,6 +88,25 @@ export class Daemon {
     let sipHost = this.options.sipAddress ?? localAddress();
     const reg = this.registry;
     if (!reg.getString('sip.instanceId')) reg.set('sip.instanceId', randomUUID());
+    // The port manager: the one place advertised addresses come from (DESIGN.md).
+    this.ports = new NatPortManager(
+      () => reg.getString('nat.strategy') as NatStrategy,
+      {
+        static: new StaticProvider(() => ({
+          publicAddress: reg.getString('nat.staticPublicAddress'), sipPort: reg.getNumber('nat.staticSipPort'),
+          rtpPortMin: reg.getNumber('nat.staticRtpPortMin'), localRtpPortMin: reg.getNumber('rtp.portMin'),
+        })),
+        stun: new StunProvider(async () => {
+          const server = reg.getString('nat.stunServer');
+          const m = /^(.*):(\d{1,5})$/.exec(server);
+          if (!m) return undefined;
+          const host = (m[1] ?? '').replace(/^\[|\]$/g, '');
+          const address = await lookup(host).then((r) => r.address, () => undefined);
+          return address ? { address, port: Number(m[2]) } : undefined;
+        }, this.clock),
+      },
+      new LocalPortManager(() => sipHost),
+    );
     this.rtc = await RtcClient.start({
       clock: this.clock,
       addresses: [this.options.sipAddress ?? '0.0.0.0'],
@@ -93,7 +114,7 @@ export class Daemon {
       transports: ['UDP', 'TCP', 'TLS'],
       timers: () => ({ t1Ms: reg.getNumber('sip.timerT1Ms'), t2Ms: reg.getNumber('sip.timerT2Ms'), t4Ms: reg.getNumber('sip.timerT4Ms') }),
       userAgent: `${reg.getString('sip.userAgent')}/${this.options.version}`,
-      portManager: new LocalPortManager(() => sipHost),
+      portManager: this.ports,
       localAddress: sipHost,
       instanceId: reg.getString('sip.instanceId'),
       rport: () => reg.getBoolean('sip.rport'),
@@ -131,9 +152,13 @@ export class Daemon {
           sipHost = now;
           this.rtc.refreshMapping().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'new address not applied'));
         }, 10_000).unref();
+    // A new NAT strategy or server: forget the mappings and ask again (profiles re-register).
+    reg.subscribe(['nat.'], () => {
+      void this.ports.reevaluate().then(() => this.rtc.refreshMapping()).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'NAT settings not applied'));
+    });
     this.services.push({ name: 'rtc', stop: () => {
       if (addressWatch) clearInterval(addressWatch);
-      return this.rtc.close();
+      return this.rtc.close().then(() => this.ports.close());
     } });
 
     // 4. The phone (calls are placed through the RTC client once it exists).
@@ -144,7 +169,14 @@ export class Daemon {
     const credentials = new AdminCredentials(this.options.dataDir);
     const status: StatusSource = {
       registrations: () => this.rtc.profiles.map((p) => ({ account: p.id, state: p.state, contact: p.contact ?? null, expiresS: p.expiresS })),
-      nat: () => ({ strategy: this.registry.getString('nat.strategy'), natType: null, publicAddress: null, mappings: [] }),
+      nat: () => {
+        const sip = this.rtc.advertised();
+        return {
+          strategy: this.registry.getString('nat.strategy'), natType: null, decision: this.ports.lastDecision,
+          publicAddress: this.ports.lastDecision.via && this.ports.lastDecision.via !== 'local' ? sip.host : null,
+          mappings: this.ports.mappings.map((m) => ({ kind: m.kind, local: `${m.local.address}:${m.local.port}`, public: `${m.mapping.address}:${m.mapping.port}`, via: m.mapping.via })),
+        };
+      },
       calls: () => this.rtc.sessions.flatMap((c) => (c.state === 'ended' ? [] : [{
         id: c.id, direction: c.direction, state: c.state, peer: c.peer, codec: c.media?.negotiated?.codec.name ?? null,
         path: c.media?.negotiated ? `${c.media.negotiated.remoteAddress}:${c.media.negotiated.remoteRtpPort}` : null,

@@ -66,6 +66,8 @@ export type RtpSessionEvents = {
   /** The send target moved to a new source after it proved itself (see RtpLatch). */
   targetChanged: { readonly target: TransportAddress; readonly previous: TransportAddress; readonly ssrc: number };
   dropped: { readonly from: TransportAddress; readonly reason: DropReason };
+  /** A datagram whose first two bits are 0 (STUN, RFC 7983 §7): for the port manager's STUN client. */
+  stun: { readonly bytes: Buffer; readonly from: TransportAddress };
   /** A socket error after open; the session stays usable unless it is closed. */
   error: RtpError;
 };
@@ -167,6 +169,15 @@ export class RtpSession {
     this.packetizer.advanceTimestamp(samples);
   }
 
+  /** Sends bytes that are not RTP from the media socket (STUN for the port manager, early UDP). */
+  sendRaw(bytes: Uint8Array, to: TransportAddress, callback?: (err: Error | null) => void): void {
+    if (this.closed) {
+      callback?.(new RtpError('closed', 'RTP session is closed'));
+      return;
+    }
+    this.socket.send(bytes, to.port, to.address, (err) => callback?.(err ?? null));
+  }
+
   /** Sends an already built RTCP compound packet to the target, on the RTP port (rtcp-mux). */
   sendRtcp(bytes: Uint8Array): void {
     this.sendBytes(bytes);
@@ -200,6 +211,11 @@ export class RtpSession {
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     const from: TransportAddress = { address: rinfo.address, port: rinfo.port };
     const arrivalMs = this.clock.now();
+    // RFC 7983: 0-3 is STUN, 128-191 RTP/RTCP; STUN shares the media port (keep-alives, mappings).
+    if (msg.length > 0 && ((msg[0] as number) & 0xc0) === 0 && this.events.listenerCount('stun') > 0) {
+      this.events.emit('stun', { bytes: msg, from });
+      return;
+    }
     if (isRtcp(msg)) {
       this.onRtcp(msg, from);
       return;

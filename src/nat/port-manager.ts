@@ -4,7 +4,16 @@
 // advertised address (DESIGN.md); SIP and SDP code never pick an address themselves.
 // Scopes follow the original: a profile pins its SIP port, a session its media ports.
 
+import type { StunSocket } from './stun/index.js';
+
 export type SocketKind = 'sip' | 'rtp' | 'rtcp';
+
+/** How a provider talks from the socket being mapped (STUN must leave from that very socket). */
+export interface SocketChannel {
+  readonly socket: StunSocket;
+  /** Hears datagrams on the socket that its owner does not consume; returns the unsubscribe. */
+  subscribe(handler: (bytes: Uint8Array, from: TransportAddress) => boolean): () => void;
+}
 
 export interface TransportAddress {
   readonly address: string;
@@ -24,6 +33,8 @@ export interface MappingRequest {
   readonly remote?: TransportAddress;
   /** 'profile' for a SIP socket an account keeps, 'session' for a call's media sockets. */
   readonly scope: 'profile' | 'session';
+  /** Lets providers such as STUN send from this socket and hear the answers. */
+  readonly channel?: SocketChannel;
 }
 
 export interface PortManager {

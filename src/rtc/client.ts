@@ -3,7 +3,7 @@
 // public address once (the Contact and Via of every request come from it), and reports
 // everything as typed events.
 import { randomUUID } from 'node:crypto';
-import type { PortManager, PortMapping } from '../nat/index.js';
+import type { PortManager, PortMapping, SocketChannel } from '../nat/index.js';
 import { CachingResolver, NodeResolver, ServerLocator, type DnsResolver } from '../sip/dns/index.js';
 import { formatUri, getCallId, getTo, isSipUri, makeResponse, parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/message/index.js';
 import type { TransactionTimers } from '../sip/transaction/index.js';
@@ -57,6 +57,8 @@ export class RtcClient {
   private readonly sessionsById = new Map<string, Session>();
   private readonly locator: ServerLocator;
   private sipMapping: PortMapping | undefined;
+  /** The port manager's STUN answers on the SIP socket. */
+  private readonly nonSipHandlers = new Set<(bytes: Uint8Array, from: { address: string; port: number }) => boolean>();
   private closed = false;
 
   private constructor(private readonly options: RtcClientOptions) {
@@ -78,6 +80,7 @@ export class RtcClient {
       onError: (err, ctx) => this.log(err, ctx),
       // STUN answers to the flow keep-alives arrive on the SIP socket.
       onNonSip: (bytes, source) => {
+        for (const h of this.nonSipHandlers) if (h(bytes, source)) return;
         for (const p of this.profilesById.values()) if (p.handleNonSip(bytes, source)) return;
       },
     });
@@ -100,7 +103,7 @@ export class RtcClient {
     const c = new RtcClient(options);
     await c.ua.start();
     try {
-      c.sipMapping = await options.portManager.getMapping({ kind: 'sip', local: c.sipSocket(), scope: 'profile' });
+      c.sipMapping = await options.portManager.getMapping({ kind: 'sip', local: c.sipSocket(), scope: 'profile', channel: c.sipChannel() });
     } catch (err) {
       await c.ua.close();
       throw err;
@@ -111,6 +114,21 @@ export class RtcClient {
   /** The SIP socket as bound (a wildcard address lets the port manager pick the interface's). */
   private sipSocket(): { address: string; port: number } {
     return { address: this.options.addresses[0] ?? this.options.localAddress, port: this.ua.port };
+  }
+
+  /** The SIP UDP socket as the port manager's providers use it (STUN from the SIP port). */
+  private sipChannel(): SocketChannel {
+    return {
+      socket: {
+        send: (msg, port, address, callback) => {
+          this.ua.transport.sendBytes(Buffer.from(msg), { transport: 'UDP', address, port }).then(() => callback(null), (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))));
+        },
+      },
+      subscribe: (handler) => {
+        this.nonSipHandlers.add(handler);
+        return () => this.nonSipHandlers.delete(handler);
+      },
+    };
   }
 
   get sipPort(): number {
@@ -124,7 +142,7 @@ export class RtcClient {
 
   /** Asks the port manager again (new local address, new NAT mapping) and re-registers. */
   async refreshMapping(): Promise<void> {
-    const next = await this.options.portManager.getMapping({ kind: 'sip', local: this.sipSocket(), scope: 'profile' });
+    const next = await this.options.portManager.getMapping({ kind: 'sip', local: this.sipSocket(), scope: 'profile', channel: this.sipChannel() });
     const changed = !this.sipMapping || next.address !== this.sipMapping.address || next.port !== this.sipMapping.port;
     this.sipMapping = next;
     if (changed) for (const p of this.profilesById.values()) p.addressChanged();

@@ -71,7 +71,13 @@ export class SessionMedia {
       try {
         const rtp = await RtpSession.open({ localAddress: s.localAddress, localPort: port, remote: { address: s.localAddress, port: 9 }, payloadTypes: [0], clock: deps.clock });
         try {
-          const mapping = await deps.portManager.getMapping({ kind: 'rtp', local: rtp.local, scope: 'session' });
+          const mapping = await deps.portManager.getMapping({
+            kind: 'rtp', local: rtp.local, scope: 'session',
+            channel: {
+              socket: { send: (msg, p, address, callback) => rtp.sendRaw(msg, { address, port: p }, callback) },
+              subscribe: (handler) => rtp.events.on('stun', ({ bytes, from }) => void handler(bytes, from)),
+            },
+          });
           return new SessionMedia(deps, rtp, mapping);
         } catch (err) {
           await rtp.close();

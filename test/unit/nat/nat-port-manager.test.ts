@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  LocalPortManager, NatPortManager, StaticProvider, isPrivateAddress, type MappingProvider, type MappingRequest, type NatStrategy, type PortMapping,
+} from '../../../src/nat/index.js';
+
+const SIP: MappingRequest = { kind: 'sip', local: { address: '0.0.0.0', port: 5060 }, scope: 'profile' };
+const RTP: MappingRequest = { kind: 'rtp', local: { address: '192.168.1.20', port: 16384 }, scope: 'session' };
+
+function fake(name: PortMapping['via'], answer: PortMapping | undefined | 'throw', log: string[]): MappingProvider {
+  return {
+    name,
+    map: async (req) => {
+      log.push(`${name}:${req.kind}`);
+      if (answer === 'throw') throw new Error(`${name} broke`);
+      return answer;
+    },
+    release: async (kind) => void log.push(`release ${name}:${kind}`),
+    close: async () => void log.push(`close ${name}`),
+  };
+}
+
+test('private and public addresses are told apart (RFC 1918, CGN, loopback, link-local, ULA)', () => {
+  for (const a of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.77.2', '100.64.0.1', '127.0.0.1', '169.254.1.1', 'fd00::2', 'fe80::1', '::1']) assert.equal(isPrivateAddress(a), true, a);
+  for (const a of ['203.0.113.7', '172.32.0.1', '100.128.0.1', '2001:db8::1', '8.8.8.8']) assert.equal(isPrivateAddress(a), false, a);
+});
+
+test('static forwards map SIP to its forwarded port and RTP ports into the forwarded range', async () => {
+  const p = new StaticProvider(() => ({ publicAddress: '203.0.113.5', sipPort: 5070, rtpPortMin: 40000, localRtpPortMin: 16384 }));
+  assert.deepEqual(await p.map(SIP), { address: '203.0.113.5', port: 5070, via: 'static' });
+  assert.deepEqual(await p.map({ ...RTP, local: { address: '192.168.1.20', port: 16390 } }), { address: '203.0.113.5', port: 40006, via: 'static' });
+  const unset = new StaticProvider(() => ({ publicAddress: '', sipPort: 0, rtpPortMin: 0, localRtpPortMin: 16384 }));
+  assert.equal(await unset.map(SIP), undefined, 'no public address configured: no answer');
+});
+
+test('each strategy asks its providers in order; a provider that fails or cannot answer falls through to the next', async () => {
+  const log: string[] = [];
+  const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
+  let strategy: NatStrategy = 'upnp';
+  const pm = new NatPortManager(() => strategy, { upnp: fake('upnp', 'throw', log), pcp: fake('pcp', undefined, log), stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'));
+  assert.deepEqual(await pm.getMapping(SIP), { address: '192.168.1.20', port: 5060, via: 'local' }, 'upnp strategy: neither router protocol answered');
+  assert.deepEqual(log, ['upnp:sip', 'pcp:sip']);
+  assert.match(pm.lastDecision.reason, /no provider answered/);
+  strategy = 'stun';
+  await pm.reevaluate();
+  assert.deepEqual(await pm.getMapping(SIP), stun);
+  assert.equal(pm.lastDecision.via, 'stun');
+  strategy = 'none';
+  await pm.reevaluate();
+  log.length = 0;
+  assert.equal((await pm.getMapping(SIP)).via, 'local');
+  assert.deepEqual(log, [], 'strategy none asks nobody');
+});
+
+test('auto: a public address needs nothing; a private one tries router mapping then STUN; symmetric NAT is reported', async () => {
+  const log: string[] = [];
+  const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
+  let local = '203.0.113.50';
+  let natType: string | undefined;
+  const pm = new NatPortManager(() => 'auto', { upnp: fake('upnp', undefined, log), stun: fake('stun', stun, log) }, new LocalPortManager(() => local), () => natType);
+  assert.equal((await pm.getMapping(SIP)).address, '203.0.113.50');
+  assert.match(pm.lastDecision.reason, /public address/);
+  assert.deepEqual(log, []);
+  local = '192.168.1.20';
+  await pm.reevaluate();
+  assert.deepEqual(await pm.getMapping(SIP), stun);
+  assert.deepEqual(log, ['upnp:sip', 'stun:sip']);
+  natType = 'symmetric';
+  await pm.reevaluate();
+  await pm.getMapping(SIP);
+  assert.match(pm.lastDecision.reason, /symmetric NAT; a relay/);
+});
+
+test('a socket keeps its mapping until released; release and close reach the provider that gave it', async () => {
+  const log: string[] = [];
+  const upnp: PortMapping = { address: '203.0.113.9', port: 16384, via: 'upnp' };
+  const pm = new NatPortManager(() => 'upnp', { upnp: fake('upnp', upnp, log) }, new LocalPortManager(() => '192.168.1.20'));
+  await pm.getMapping(RTP);
+  await pm.getMapping(RTP);
+  assert.deepEqual(log, ['upnp:rtp'], 'asked once');
+  assert.equal(pm.mappings.length, 1);
+  await pm.releaseMapping('rtp', RTP.local);
+  assert.deepEqual(log, ['upnp:rtp', 'release upnp:rtp']);
+  assert.equal(pm.mappings.length, 0);
+  await pm.getMapping(RTP);
+  await pm.close();
+  assert.deepEqual(log.slice(-2), ['release upnp:rtp', 'close upnp']);
+});
