@@ -5,9 +5,9 @@ import type { Logger, LevelWithSilent } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { autoBoardName, loadBoard, openHardware, type BoardDefinition, type Hardware } from '../hal/index.js';
 import { PhoneController } from '../phone/index.js';
-import { LocalPortManager, NatPortManager, StaticProvider, StunProvider, type NatStrategy } from '../nat/index.js';
+import { LocalPortManager, NatPortManager, PcpProvider, StaticProvider, StunProvider, UpnpProvider, type NatStrategy } from '../nat/index.js';
 import { lookup } from 'node:dns/promises';
-import { RtcClient, type ProfileConfig } from '../rtc/index.js';
+import { ALG_ADVICE, RtcClient, type ProfileConfig } from '../rtc/index.js';
 import { localAddress } from './local-address.js';
 import { Registry } from '../registry/index.js';
 import { SystemClock } from '../util/clock.js';
@@ -89,6 +89,7 @@ export class Daemon {
     const reg = this.registry;
     if (!reg.getString('sip.instanceId')) reg.set('sip.instanceId', randomUUID());
     // The port manager: the one place advertised addresses come from (DESIGN.md).
+    const natError = (err: unknown, context: string): void => this.log.info({ err: err instanceof Error ? err.message : String(err), context }, 'nat');
     this.ports = new NatPortManager(
       () => reg.getString('nat.strategy') as NatStrategy,
       {
@@ -96,6 +97,8 @@ export class Daemon {
           publicAddress: reg.getString('nat.staticPublicAddress'), sipPort: reg.getNumber('nat.staticSipPort'),
           rtpPortMin: reg.getNumber('nat.staticRtpPortMin'), localRtpPortMin: reg.getNumber('rtp.portMin'),
         })),
+        upnp: new UpnpProvider(() => ({ enabled: reg.getBoolean('nat.upnpEnabled'), leaseS: reg.getNumber('nat.upnpLeaseS') }), this.clock, natError),
+        pcp: new PcpProvider(() => ({ enabled: reg.getBoolean('nat.pcpEnabled'), leaseS: reg.getNumber('nat.upnpLeaseS') || 7200 }), this.clock, natError),
         stun: new StunProvider(async () => {
           const server = reg.getString('nat.stunServer');
           const m = /^(.*):(\d{1,5})$/.exec(server);
@@ -128,6 +131,7 @@ export class Daemon {
       calls: () => ({
         acceptOnlyFromProxy: reg.getBoolean('sip.acceptOnlyFromProxy'), allowDirectIpCalls: reg.getBoolean('sip.allowDirectIpCalls'),
         callWaiting: reg.getBoolean('phone.callWaiting'), doNotDisturb: reg.getBoolean('phone.doNotDisturb'), sessionExpiresS: 1800,
+        earlyUdp: reg.getBoolean('rtc.enableEarlyUdpPackets'),
       }),
       // nat.keepaliveIntervalS 0 means 'from the measured binding lifetime' (NAT issue); until then 25 s.
       keepaliveIntervalS: () => reg.getNumber('nat.keepaliveIntervalS') || 25,
@@ -139,6 +143,9 @@ export class Daemon {
     this.rtc.events.on('registrationStateChanged', (e) => this.log.info({ account: e.profile, state: e.state, reason: e.reason, expiresS: e.expiresS }, 'registration'));
     this.rtc.events.on('sessionStateChanged', (e) => this.log.info({ call: e.session, state: e.state, direction: e.direction, peer: e.peer, endReason: e.endReason, status: e.status }, 'call'));
     this.rtc.events.on('error', (e) => this.log.warn(e, 'rtc'));
+    // A SIP ALG is reported (log, /api/status nat.alg), not worked around: calls through it usually
+    // work while it rewrites both ways; the advice names what fixes it for good.
+    this.rtc.events.on('sipAlgDetected', (e) => this.log.warn({ evidence: e, advice: ALG_ADVICE }, 'SIP ALG detected'));
     this.syncAccounts();
     reg.subscribe(['accounts.'], () => this.syncAccounts());
     // A new local address (DHCP, a cable moved to another network): ask the port manager again,
@@ -173,6 +180,7 @@ export class Daemon {
         const sip = this.rtc.advertised();
         return {
           strategy: this.registry.getString('nat.strategy'), natType: null, decision: this.ports.lastDecision,
+          alg: this.rtc.sipAlg !== undefined, algEvidence: this.rtc.sipAlg ?? null,
           publicAddress: this.ports.lastDecision.via && this.ports.lastDecision.via !== 'local' ? sip.host : null,
           mappings: this.ports.mappings.map((m) => ({ kind: m.kind, local: `${m.local.address}:${m.local.port}`, public: `${m.mapping.address}:${m.mapping.port}`, via: m.mapping.via })),
         };

@@ -3,3 +3,4 @@ export { StaticProvider, StunProvider, type MappingProvider, type StaticSettings
 export { NatPortManager, isPrivateAddress, type NatDecision, type NatProviders, type NatStrategy } from './nat-port-manager.js';
 export { discoverNatBehaviour, parseStunServer, describeNatResult, type NatDiscoveryOptions, type NatDiscoveryResult } from './nat-behaviour-discovery.js';
 export { NatDiscoveryError } from './nat-discovery-error.js';
+export { UpnpProvider, PcpProvider, type RouterMappingSettings } from './router-mapping-providers.js';

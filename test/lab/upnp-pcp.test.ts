@@ -6,11 +6,13 @@
 //
 // Nothing leaves the three namespaces; all of them, and every process, go in after(), failed or not.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { CLI, REPO_ROOT } from '../helpers/paths.js';
 import { startMiniupnpd, startStunForMiniupnpd, upnpcList, type Miniupnpd, type UpnpcEntry } from './lib/miniupnpd.js';
 import { NamespaceGroup, createVeth, ipIn, nsExec, nsSysctl } from './lib/netns.js';
 import { isAlive } from './lib/process.js';
@@ -230,3 +232,44 @@ test('close() deletes every mapping the clients made', async () => {
   const left = await listed();
   assert.deepEqual(left.map((e) => `${e.internalClient}:${e.externalPort}`), [`${NEIGHBOUR}:5070`]);
 });
+
+test('the daemon with nat.strategy upnp advertises the mapping miniupnpd made for its SIP port; a clean stop deletes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dpa-upnp-daemon-'));
+  try {
+    for (const [k, v] of [['nat.strategy', 'upnp'], ['nat.upnpLeaseS', '60']] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'registry', 'set', k, v, '--data-dir', dir], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const daemon = spawn('ip', ['netns', 'exec', lan, process.execPath, CLI, 'run', '--board', 'sim', '--data-dir', dir, '--http', '127.0.0.1:0', '--sip-port', '5064', '--sip-address', PHONE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Json[] = [];
+    createInterface({ input: daemon.stdout }).on('line', (l) => {
+      try {
+        lines.push(JSON.parse(l) as Json);
+      } catch {
+        // the daemon logs JSON only; anything else is ignored here
+      }
+    });
+    const exited = new Promise<number | null>((r) => daemon.on('exit', (code) => r(code)));
+    try {
+      await waitForValue('the daemon ready', () => lines.some((l) => l.msg === 'deskphone-agent ready'), 15_000);
+      const mine = (await listed()).find((e) => e.externalPort === 5064 && e.protocol === 'UDP');
+      assert.ok(mine, 'miniupnpd lists the SIP port mapping');
+      assert.equal(mine.internalClient, PHONE);
+      assert.match(mine.description, /^deskphone-agent/);
+    } finally {
+      daemon.kill('SIGTERM');
+      assert.equal(await exited, 0, 'a clean stop');
+    }
+    assert.equal((await listed()).some((e) => e.externalPort === 5064), false, 'the mapping is gone after the stop');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitForValue(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
