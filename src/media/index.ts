@@ -146,3 +146,44 @@ export {
 } from './audio-device.js';
 export { AudioSpecError, type AudioSpecErrorCode, type AudioSpec, parseAudioSpec } from './audio-spec.js';
 export { WavError, type WavErrorCode, type WavAudio, decodeWav, encodeWav } from './audio-wav.js';
+export {
+  AudioPipeline,
+  AudioPipelineError,
+  RTCP_INTERVAL_MS,
+  type AudioPipelineErrorCode,
+  type AudioPipelineEvents,
+  type AudioPipelineOptions,
+  type AudioPipelineStats,
+  type AudioCodec,
+  type AudioCodecName,
+  type AudioJitterOptions,
+  type AudioRtp,
+} from './audio-pipeline.js';
+export { type AudioSendStats } from './audio-pipeline-sender.js';
+export { type AudioReceiveStats } from './audio-pipeline-receiver.js';
+// audio-codec.ts calls its interface AudioCodec; audio-pipeline's AudioCodec (name + payload type)
+// already has that name here, so the codec interface is exported as VoiceCodec.
+export {
+  CodecError,
+  type CodecErrorCode,
+  type CodecName,
+  type AudioCodec as VoiceCodec,
+} from './audio-codec.js';
+export { createCodec, G711Codec, type CreateCodecOptions } from './codec-factory.js';
+export {
+  G722Encoder,
+  G722Decoder,
+  G722_SAMPLE_RATE_HZ,
+  G722_RTP_CLOCK_RATE_HZ,
+  G722_STATIC_PAYLOAD_TYPE,
+  G722_BITRATE_BPS,
+} from './g722.js';
+export { G722Codec } from './g722-codec.js';
+export {
+  OpusCodec,
+  OPUS_RTP_CLOCK_RATE_HZ,
+  OPUS_MAX_PACKET_BYTES,
+  opusWasmHeapBytes,
+  type OpusCodecOptions,
+  type OpusSampleRateHz,
+} from './opus-codec.js';

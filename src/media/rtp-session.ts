@@ -151,6 +151,11 @@ export class RtpSession {
     };
   }
 
+  /** RFC 3550 §6.4.1 sender figures for an SR, and the timestamp the next packet will carry. */
+  get sending(): { readonly packetCount: number; readonly octetCount: number; readonly nextTimestamp: number } {
+    return { packetCount: this.packetizer.packetCount, octetCount: this.packetizer.octetCount, nextTimestamp: this.packetizer.nextTimestamp };
+  }
+
   /** RFC 3550 A.8 interarrival jitter of the current stream, in ms. */
   get jitterMs(): number {
     return this.stats?.reception.jitterMs ?? 0;

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { PortManager, PortMapping, SocketChannel } from '../nat/index.js';
 import { CachingResolver, NodeResolver, ServerLocator, type DnsResolver } from '../sip/dns/index.js';
-import { formatUri, getCallId, getTo, isSipUri, makeResponse, parseNameAddr, parseUri, type NameAddr, type SipUri } from '../sip/message/index.js';
+import { formatUri, getCallId, getTo, isSipUri, makeResponse, parseNameAddr, parseUri, type NameAddr, type SipResponse, type SipUri } from '../sip/message/index.js';
 import type { TransactionTimers } from '../sip/transaction/index.js';
 import type { TransportName } from '../sip/transport/index.js';
 import { UserAgent, type IncomingInvite } from '../sip/ua/index.js';
 import { TypedEmitter, type Clock } from '../util/index.js';
+import { AlgDetector, type AlgEvidence } from './alg-detector.js';
 import { Profile, type ProfileConfig } from './profile.js';
 import type { RtcEvents } from './rtc-events.js';
 import type { MediaSettings } from './session-media.js';
@@ -23,6 +24,8 @@ export interface CallSettings {
   readonly doNotDisturb: boolean;
   /** RFC 4028 interval asked for; 0 turns session timers off. */
   readonly sessionExpiresS: number;
+  /** rtc.enableEarlyUdpPackets: open the NAT for early media (early-udp.ts). Default off. */
+  readonly earlyUdp?: boolean;
 }
 
 export interface RtcClientOptions {
@@ -60,6 +63,7 @@ export class RtcClient {
   /** The port manager's STUN answers on the SIP socket. */
   private readonly nonSipHandlers = new Set<(bytes: Uint8Array, from: { address: string; port: number }) => boolean>();
   private closed = false;
+  private readonly alg = new AlgDetector();
 
   private constructor(private readonly options: RtcClientOptions) {
     this.events = new TypedEmitter<RtcEvents>((err, event) => this.log(err, `listener of ${event}`));
@@ -148,6 +152,25 @@ export class RtcClient {
     if (changed) for (const p of this.profilesById.values()) p.addressChanged();
   }
 
+  /** What gave a SIP ALG away, once one was seen (alg-detector.ts); the client only reports it. */
+  get sipAlg(): AlgEvidence | undefined {
+    return this.alg.evidence;
+  }
+
+  /** Our address as the SIP server last saw it (received/rport of our Via). */
+  get serverReflexive(): { address: string | undefined; port: number | undefined } | undefined {
+    return this.alg.serverReflexive;
+  }
+
+  private observeResponse(method: string, response: SipResponse, destination: { transport: string; address: string; port: number }, contact?: NameAddr): void {
+    const instance = contact?.params.get('+sip.instance') ?? undefined;
+    const found = this.alg.observe({
+      method, response, sentBy: this.advertised(), destination,
+      ...(contact && isSipUri(contact.uri) ? { contact: { uri: contact.uri, instance } } : {}),
+    });
+    if (found) this.events.emit('sipAlgDetected', found);
+  }
+
   // ---- profiles -----------------------------------------------------------------------------
 
   addProfile(config: ProfileConfig, register = true): Profile {
@@ -161,6 +184,7 @@ export class RtcClient {
       onState: (e) => this.events.emit('registrationStateChanged', e),
       onError: (err, ctx) => this.log(err, ctx),
       ...(this.options.keepaliveIntervalS ? { keepaliveIntervalS: this.options.keepaliveIntervalS } : {}),
+      onResponse: (res, destination, contact) => this.observeResponse('REGISTER', res, destination, contact),
     });
     this.profilesById.set(config.id, p);
     if (register) p.start();
@@ -281,6 +305,8 @@ export class RtcClient {
       t1Ms: () => this.options.timers().t1Ms,
       onEnded: (s) => this.sessionsById.delete(s.id),
       onError: (err, ctx) => this.log(err, ctx),
+      earlyUdp: calls.earlyUdp === true,
+      onInviteResponse: (res, destination) => this.observeResponse('INVITE', res, destination),
     };
   }
 

@@ -48,6 +48,8 @@ export interface ProfileDeps {
   /** Keep-alive interval when the registrar names none (Flow-Timer); 0 turns NAT keep-alives off. */
   readonly keepaliveIntervalS?: () => number;
   readonly random?: () => number;
+  /** Every final response to our REGISTER, with where it went and the Contact it carried (SIP ALG detection). */
+  readonly onResponse?: (res: SipResponse, destination: Target, contact: NameAddr | undefined) => void;
 }
 
 export class ProfileError extends Error {
@@ -234,9 +236,10 @@ export class Profile {
   private async send(expiresS: number, removeOld: boolean): Promise<void> {
     if (this.closed) return;
     let res: SipResponse;
+    let t: Target | undefined;
     try {
       const targets = await this.outboundTargets();
-      const t = targets[0];
+      t = targets[0];
       if (!t) throw new Error(`no address for ${formatUri(this.proxyUri ?? this.registrarUri)}`);
       const req = this.buildRegister(expiresS, removeOld);
       this.flow = { transport: t.transport, address: t.address, port: t.port, reliable: t.transport !== 'UDP' };
@@ -248,6 +251,7 @@ export class Profile {
       return;
     }
     this.lastResponse = res;
+    this.deps.onResponse?.(res, t, this.lastContact);
     this.apply(this.machine.response(this.readResponse(res, expiresS), this.deps.clock.now()));
   }
 

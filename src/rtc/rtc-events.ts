@@ -1,5 +1,6 @@
 // The typed events of the RTC client: the only way the phone and the web page hear about
 // registrations and calls (DESIGN.md: they never see SIP messages).
+import type { AlgEvidence } from './alg-detector.js';
 import type { PublicRegistrationState } from './registration.js';
 
 export type SessionState = 'calling' | 'incoming' | 'early' | 'connected' | 'held' | 'ending' | 'ended';
@@ -76,6 +77,8 @@ export type RtcEvents = {
   dtmfReceived: DtmfReceived;
   transferRequested: TransferRequested;
   error: RtcError;
+  /** A router rewrites our SIP (a SIP ALG); emitted once, with what showed it (alg-detector.ts). */
+  sipAlgDetected: AlgEvidence;
 };
 
 /** RFC 3261 §21 statuses to end reasons for people (the issue: 480/404/603 mapped clearly). */

@@ -1,14 +1,17 @@
 // The media side of one session: an RTP socket from the registry's port range, its advertised
 // address from the port manager (the only place a session's SDP addresses come from), the
-// offer/answer state (RFC 3264 session version), and the paced sender. Until the audio path
-// (media issue) is wired, the sender plays a source the client chooses: silence or a test tone.
+// offer/answer state (RFC 3264 session version), and the call's audio: an AudioPipeline between
+// the devices MediaSettings names and the RTP session, started once media is negotiated.
 import type { PortManager, PortMapping } from '../nat/index.js';
-import { encodeAlaw, encodeUlaw, PacketPacer, RtpSession, SineSource, type RtpSessionCounters } from '../media/index.js';
+import {
+  AudioPipeline, RTCP_INTERVAL_MS, RtpSession, openCapture, openPlayback,
+  type AudioCodec, type AudioDeviceOptions, type AudioPipelineStats, type CallQuality, type DtmfDigit, type RtpSessionCounters,
+} from '../media/index.js';
 import {
   acceptAnswer, createAnswer, createOffer, holdDirection, parseSessionDescription,
   type AudioDescription, type CodecName, type Direction, type LocalMedia, type Negotiated, SdpError,
 } from '../sdp/index.js';
-import type { Clock } from '../util/index.js';
+import { TypedEmitter, type Clock } from '../util/index.js';
 
 /** Codecs this build can encode; the registry's list is filtered by it. */
 export const ENCODABLE_CODECS: readonly CodecName[] = ['PCMU', 'PCMA'];
@@ -19,8 +22,12 @@ export interface MediaSettings {
   readonly portMax: number;
   readonly codecs: readonly string[];
   readonly ptimeMs: number;
-  /** What we send while connected: silence, or a tone (tests and the sim demo). */
-  readonly source: { readonly kind: 'silence' } | { readonly kind: 'tone'; readonly frequencyHz: number };
+  /** The microphone: an audio device spec (alsa:<pcm>, file:<path.wav>, tone:<Hz>, null); default null (silence). */
+  readonly capture?: string;
+  /** The speaker: alsa:<pcm>, file:<path.wav> or null; default null. */
+  readonly playback?: string;
+  /** The older way to name the microphone, as capture tone:<Hz> or null; `capture` wins over it. */
+  readonly source?: { readonly kind: 'silence' } | { readonly kind: 'tone'; readonly frequencyHz: number };
   /** Accept media ports below 1024 from peers. */
   readonly allowLowPorts?: boolean;
 }
@@ -30,6 +37,13 @@ export interface MediaDeps {
   readonly portManager: PortManager;
   readonly settings: () => MediaSettings;
 }
+
+export type SessionMediaEvents = {
+  /** An RFC 4733 key press of the peer. */
+  dtmf: { readonly digit: DtmfDigit };
+  /** An audio device or the RTP socket failed; the call goes on with silence in its place. */
+  error: { readonly error: unknown; readonly context: string };
+};
 
 export class MediaError extends Error {
   constructor(readonly code: 'no-port' | 'not-negotiated', message: string) {
@@ -42,15 +56,15 @@ export class MediaError extends Error {
 const portsInUse = new Set<number>();
 
 export class SessionMedia {
+  readonly events = new TypedEmitter<SessionMediaEvents>();
   private negotiatedNow: Negotiated | undefined;
-  private pacer: PacketPacer | undefined;
+  private pipeline: AudioPipeline | undefined;
   private sessionVersion = 1;
   private readonly sessionId = Math.floor(Math.random() * 2 ** 31);
   private lastOffer: LocalMedia | undefined;
   private holding = false;
   private heldByRemote = false;
   private closed = false;
-  private tone: SineSource | undefined;
 
   private constructor(
     private readonly deps: MediaDeps,
@@ -188,45 +202,96 @@ export class SessionMedia {
     this.deps.portManager.updateRemoteAddress('rtp', this.rtp.local, { address: n.remoteAddress, port: n.remoteRtpPort });
   }
 
-  /** Starts (or keeps) sending every ptime when the negotiated direction lets us send. */
+  /** Call audio statistics; undefined until media started. */
+  get audioStats(): AudioPipelineStats | undefined {
+    return this.pipeline?.stats();
+  }
+
+  /** The E-model estimate of the call so far (G.107); undefined until media started. */
+  callQuality(): CallQuality | undefined {
+    return this.pipeline?.callQuality();
+  }
+
+  /** Sends key presses as RFC 4733 telephone-events; throws MediaError before media started, AudioPipelineError for a bad digit or no telephone-event. */
+  sendDtmf(digits: string): void {
+    if (!this.pipeline) throw new MediaError('not-negotiated', 'no call audio to send DTMF in');
+    this.pipeline.sendDtmf(digits);
+  }
+
+  /** Starts the call's audio, or applies a new offer/answer to it: direction, codec. */
   start(): void {
     const n = this.negotiatedNow;
     if (!n || this.closed) return;
-    const sending = n.localDirection === 'sendrecv' || n.localDirection === 'sendonly';
-    if (!sending) {
-      this.pacer?.stop();
+    const codec = audioCodecOf(n);
+    if (!codec) {
+      this.events.emit('error', { error: new MediaError('not-negotiated', `cannot encode ${n.codec.name}`), context: 'audio' });
       return;
     }
-    if (this.pacer?.isRunning) return;
-    this.pacer?.close();
-    const samples = (8000 * n.ptimeMs) / 1000;
-    const source = this.deps.settings().source;
-    this.tone = source.kind === 'tone' ? new SineSource({ frequencyHz: source.frequencyHz, sampleRateHz: 8000, amplitude: 8000 }) : undefined;
-    const silence = new Int16Array(samples);
-    this.pacer = new PacketPacer({
-      clock: this.deps.clock,
-      ptimeMs: n.ptimeMs,
-      onTick: () => {
-        const current = this.negotiatedNow;
-        if (!current || this.closed) return;
-        const pcm = this.tone ? this.tone.next(samples) : silence;
-        const payload = current.codec.name === 'PCMA' ? encodeAlaw(pcm) : encodeUlaw(pcm);
-        this.rtp.send(payload, samples, false, current.codec.payloadType);
-      },
-    });
-    this.pacer.start();
+    const send = n.localDirection === 'sendrecv' || n.localDirection === 'sendonly';
+    const receive = n.localDirection === 'sendrecv' || n.localDirection === 'recvonly';
+    if (this.pipeline) {
+      this.pipeline.setCodec(codec, n.telephoneEventPt);
+      this.pipeline.setDirection(send, receive);
+      return;
+    }
+    const pipeline = this.openPipeline(n, codec);
+    this.pipeline = pipeline;
+    pipeline.setDirection(send, receive);
+    void pipeline.start().catch((error: unknown) => this.events.emit('error', { error, context: 'audio start' }));
   }
 
+  /** Stops sending and playing (the call is ending); close() releases everything. */
   stop(): void {
-    this.pacer?.stop();
+    this.pipeline?.setDirection(false, false);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pacer?.close();
+    await this.pipeline?.close();
     portsInUse.delete(this.rtp.local.port);
     await this.deps.portManager.releaseMapping('rtp', this.rtp.local).catch(() => {});
     await this.rtp.close();
   }
+
+  private openPipeline(n: Negotiated, codec: AudioCodec): AudioPipeline {
+    const s = this.deps.settings();
+    const onListenerError = (error: unknown, event: string): void => this.events.emit('error', { error, context: `listener of ${event}` });
+    const options: AudioDeviceOptions = { sampleRateHz: 8000, clock: this.deps.clock, onListenerError };
+    const pipeline = new AudioPipeline({
+      clock: this.deps.clock,
+      rtp: this.rtp,
+      capture: this.device('capture', captureSpec(s), (spec) => openCapture(spec, options)),
+      playback: this.device('playback', s.playback ?? 'null', (spec) => openPlayback(spec, options)),
+      codec,
+      ptimeMs: n.ptimeMs,
+      ...(n.telephoneEventPt === undefined ? {} : { telephoneEventPt: n.telephoneEventPt }),
+      // RTCP goes only where RTP goes: without rtcp-mux there is no socket for it.
+      rtcpIntervalMs: n.rtcpMux ? RTCP_INTERVAL_MS : 0,
+      onListenerError,
+    });
+    pipeline.events.on('dtmf', ({ digit }) => this.events.emit('dtmf', { digit }));
+    pipeline.events.on('error', (e) => this.events.emit('error', e));
+    return pipeline;
+  }
+
+  /** A spec the device layer refuses (a typo in a board file) must not fail the call: it gets the null device. */
+  private device<T>(kind: 'capture' | 'playback', spec: string, open: (spec: string) => T): T {
+    try {
+      return open(spec);
+    } catch (error) {
+      this.events.emit('error', { error, context: `${kind} device "${spec}"` });
+      return open('null');
+    }
+  }
+}
+
+function captureSpec(s: MediaSettings): string {
+  if (s.capture !== undefined) return s.capture;
+  return s.source?.kind === 'tone' ? `tone:${s.source.frequencyHz}` : 'null';
+}
+
+function audioCodecOf(n: Negotiated): AudioCodec | undefined {
+  const name = n.codec.name;
+  return name === 'PCMU' || name === 'PCMA' ? { name, payloadType: n.codec.payloadType } : undefined;
 }

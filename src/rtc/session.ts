@@ -7,6 +7,7 @@ import type { Profile } from './profile.js';
 import { endReasonFor, type EndReason, type RtcEvents, type SessionDirection, type SessionState } from './rtc-events.js';
 import { MIN_SE_S, SessionTimer, parseSessionExpires, type SessionTimerAction } from './session-timer.js';
 import { SessionMedia, type MediaDeps } from './session-media.js';
+import { EarlyUdp, earlyUdpTarget } from './early-udp.js';
 import { Dialog, PrackUac, ReliableProvisionalUas, parseRAck, type ReliableProvisionalAction } from '../sip/dialog/index.js';
 import type { ServerLocator } from '../sip/dns/index.js';
 import {
@@ -34,6 +35,10 @@ export interface SessionDeps {
   readonly t1Ms: () => number;
   readonly onEnded: (s: Session) => void;
   readonly onError: (err: unknown, context: string) => void;
+  /** rtc.enableEarlyUdpPackets: open the NAT towards the far end's media as soon as it is known. */
+  readonly earlyUdp?: boolean;
+  /** The final response to our INVITE and where it went (SIP ALG detection). */
+  readonly onInviteResponse?: (res: SipResponse, destination: Destination) => void;
 }
 
 export class SessionError extends Error {
@@ -72,6 +77,7 @@ export class Session {
   private timer: SessionTimer | undefined;
   private timerHandle: TimerHandle | undefined;
   private endedReason: EndReason | undefined;
+  private earlyUdp: EarlyUdp | undefined;
   /** Set by transfer.ts while a REFER we sent or received is in progress. */
   transferHook: ((event: 'connected' | 'ended', status?: number) => void) | undefined;
 
@@ -111,6 +117,7 @@ export class Session {
 
   private async runOutgoing(target: SipUri): Promise<void> {
     this.media = await SessionMedia.open(this.deps.media);
+    this.forwardMediaEvents(this.media);
     if (this.stateNow === 'ended') return this.media.close();
     const dest = await this.firstHop(target);
     const user = this.profile?.config.user ?? 'phone';
@@ -145,6 +152,7 @@ export class Session {
       throw err;
     }
     const res = result.response;
+    this.deps.onInviteResponse?.(res, dest);
     if (res.status >= 300) {
       const reason: EndReason = this.cancelRequested && res.status === 487 ? 'hangup' : endReasonFor(res.status);
       return this.end(reason, res.status, res.reason);
@@ -219,6 +227,7 @@ export class Session {
     s.localTag = deps.ua.newTag();
     try {
       s.media = await SessionMedia.open(deps.media);
+      s.forwardMediaEvents(s.media);
     } catch (err) {
       deps.onError(err, 'incoming call media');
       s.respond(503, 'Service Unavailable', [['Retry-After', '10']]);
@@ -233,6 +242,7 @@ export class Session {
     if (isSdp(req)) {
       try {
         s.answerText = s.media.answerOffer(req.body).sdp;
+        s.openPinhole();
       } catch (err) {
         deps.onError(err, 'SDP offer in INVITE');
         s.respond(488, 'Not Acceptable Here', [['Warning', '304 deskphone "no common media"']]);
@@ -259,6 +269,9 @@ export class Session {
     const req = (this.invite as IncomingInvite).request;
     const res = makeResponse(req, status, reason);
     res.headers.set('To', `${req.headers.get('To') ?? ''};tag=${this.localTag}`);
+    // RFC 3261 §12.1.1: a response that makes a dialog copies Record-Route, or the far end's ACK
+    // and BYE skip the proxy and go straight to our Contact, where a NAT drops them.
+    if (status > 100 && status < 300) for (const rr of req.headers.getAll('Record-Route')) res.headers.append('Record-Route', rr);
     if (status < 300) {
       res.headers.append('Contact', formatNameAddr(this.deps.contact(this.transport, this.userPart())));
       res.headers.append('Allow', ALLOW);
@@ -585,13 +598,29 @@ export class Session {
     }
   }
 
+  /** RFC 4733 key presses from the call audio become dtmfReceived, as INFO ones do. */
+  private forwardMediaEvents(media: SessionMedia): void {
+    media.events.on('dtmf', ({ digit }) => this.deps.emit('dtmfReceived', { session: this.id, digit }));
+    media.events.on('error', ({ error, context }) => this.deps.onError(error, context));
+  }
+
   private mediaChanged(early: boolean): void {
     const n = this.media?.negotiated;
     if (!n || !this.media) return;
+    this.openPinhole();
     this.deps.emit('mediaChanged', {
       session: this.id, codec: n.codec.name, localAddress: this.media.mapping.address, localPort: this.media.mapping.port,
       remoteAddress: n.remoteAddress, remotePort: n.remoteRtpPort, direction: n.localDirection, early,
     });
+  }
+
+  /** Early UDP (early-udp.ts): a few packets to each new far-end media address, from our RTP socket. */
+  private openPinhole(): void {
+    const n = this.media?.negotiated;
+    if (!this.deps.earlyUdp || !n || !this.media) return;
+    const rtp = this.media.rtp;
+    this.earlyUdp ??= new EarlyUdp({ clock: this.deps.clock, ssrc: rtp.ssrc, send: (bytes, to) => rtp.sendRaw(bytes, to) });
+    this.earlyUdp.open(earlyUdpTarget(n));
   }
 
   private setState(next: SessionState, status?: number, reasonPhrase?: string): void {
@@ -617,6 +646,7 @@ export class Session {
     this.endedReason = reason;
     this.deps.clock.cancel(this.timerHandle);
     this.deps.clock.cancel(this.reliableTimer);
+    this.earlyUdp?.close();
     if (this.dialog) {
       if (this.dialog.state !== 'terminated') this.dialog.transition('terminated');
       this.deps.ua.removeDialog(this.dialog);

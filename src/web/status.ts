@@ -22,6 +22,9 @@ export interface NatStatus {
   natType: string | null;
   publicAddress: string | null;
   mappings: unknown[];
+  /** A router rewrites our SIP (SIP ALG), and what showed it. */
+  alg?: boolean;
+  algEvidence?: { kind: string; method: string; server: string; sent: string; seen: string } | null;
 }
 
 export interface Status {

@@ -5,6 +5,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nsExec } from './netns.js';
 import { startProcess, waitFor, type LabProcess } from './process.js';
 
 export interface BaresipOptions {
@@ -16,6 +17,8 @@ export interface BaresipOptions {
   readonly account: string;
   readonly toneHz?: number;
   readonly netns?: string;
+  /** More config lines, for example `rtcp_mux yes`. */
+  readonly extraConfig?: readonly string[];
 }
 
 export interface Baresip {
@@ -50,6 +53,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     `snd_path ${dir}`,
     `cons_listen ${o.address}:${o.consPort}`,
     `rtp_ports ${o.rtpPorts[0]}-${o.rtpPorts[1]}`,
+    ...(o.extraConfig ?? []),
     '',
   ].join('\n');
   writeFileSync(join(dir, 'config'), config);
@@ -59,15 +63,21 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const b: Baresip = {
     process: proc,
     dir,
-    command: (cmd) =>
-      new Promise<void>((resolve, reject) => {
+    command: async (cmd) => {
+      // In a namespace the cons port is only reachable from inside it.
+      if (o.netns) {
+        await nsExec(o.netns, 'bash', ['-c', 'printf "%s\\n" "$1" > "/dev/udp/$2/$3"', 'cons', cmd, o.address, String(o.consPort)]);
+        return;
+      }
+      return new Promise<void>((resolve, reject) => {
         const sock = createSocket('udp4');
         sock.send(`${cmd}\n`, o.consPort, o.address, (err) => {
           sock.close();
           if (err) reject(err);
           else resolve();
         });
-      }),
+      });
+    },
     waitForLog: (text, timeoutMs = 10_000) =>
       waitFor(`baresip to log ${String(text)}`, () => {
         if (proc.child.exitCode !== null) throw new Error(`baresip exited: ${proc.output().slice(-2000)}`);

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../helpers/paths.js';
+import { nsExec } from './netns.js';
 import { startProcess, waitFor, type LabProcess } from './process.js';
 
 export interface KamailioOptions {
@@ -76,6 +77,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   try {
     await waitFor('kamailio to answer OPTIONS', async () => {
       if (proc.child.exitCode !== null) throw new Error(`kamailio exited: ${proc.output().slice(-2000)}`);
+      // In a namespace the host cannot reach it (and must send nothing outside): its bound socket says it is up.
+      if (o.netns) return (await nsExec(o.netns, 'ss', ['-Hlun'])).stdout.includes(` ${host}:${o.port} `);
       return sipPing(o.address, o.port);
     }, 15_000);
   } catch (err) {

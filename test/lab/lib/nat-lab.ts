@@ -3,6 +3,8 @@
 //   public ns: bridge br0 with 203.0.113.10 and .11, coturn on both (RFC 5780 needs two IPs)
 //     ├── router ns per NAT kind: wan0 203.0.113.(21+i) ── lan0 192.168.(10+i).1/24 ── phone ns (.2, .3)
 //     └── an "open" phone straight on the bridge: 203.0.113.50 and .51
+// Far ends (kamailio, baresip, SIPp) run in the public namespace on addresses added with
+// addPublicAddress(). A router with `sipAlg` also runs the kernel's SIP helper on UDP 5060.
 //
 // Every phone has two addresses so that two discovery tools can run side by side in it without
 // one tool's leftover conntrack entries (same source port) changing what the other sees.
@@ -22,6 +24,8 @@ export interface NatRouterSpec {
   readonly udpTimeoutS?: number;
   /** Names the phone in NatLab.phones; default: the kind. */
   readonly key?: string;
+  /** The kernel's SIP ALG (nf_nat_sip) on UDP 5060, as home routers' "SIP helper" (LAB-NOTES.md). */
+  readonly sipAlg?: boolean;
 }
 
 export interface NatLabPhone {
@@ -98,8 +102,23 @@ const masquerade = (flags: string): string => `table ip nat {
   }
 }`;
 
+/**
+ * LAB-NOTES.md "A real SIP ALG": conntrack's SIP helper on UDP 5060 both ways; with masquerade it
+ * rewrites the private address in Via, Contact and SDP on the way out and back on the way in.
+ */
+const SIP_ALG = `table inet alg {
+  ct helper sip-5060 {
+    type "sip" protocol udp;
+  }
+  chain pre {
+    type filter hook prerouting priority filter; policy accept;
+    udp dport 5060 ct helper set "sip-5060"
+    udp sport 5060 ct helper set "sip-5060"
+  }
+}`;
+
 /** The router's whole ruleset for one NAT kind. */
-export function natRuleset(kind: NatKind, udpTimeoutS: number): string {
+export function natRuleset(kind: NatKind, udpTimeoutS: number, sipAlg = false): string {
   const nat = {
     'full-cone': coneNat('port', 'inet_service', udpTimeoutS),
     'restricted-cone': coneNat('port-and-ip', 'inet_service . ipv4_addr', udpTimeoutS),
@@ -109,7 +128,7 @@ export function natRuleset(kind: NatKind, udpTimeoutS: number): string {
     'symmetric': masquerade(' fully-random'),
     'udp-blocked': masquerade(''),
   }[kind];
-  return `flush ruleset\n${nat}\n${filterTable(kind)}\n`;
+  return `flush ruleset\n${nat}\n${filterTable(kind)}\n${sipAlg ? `${SIP_ALG}\n` : ''}`;
 }
 
 export class NatLab {
@@ -139,6 +158,23 @@ export class NatLab {
     const p = this.phoneMap.get(key);
     if (!p) throw new Error(`no phone ${key} in the NAT lab (have ${[...this.phoneMap.keys()].join(', ')})`);
     return p;
+  }
+
+  /** The namespace of coturn and the far ends (203.0.113.0/24 on br0). */
+  get publicNamespace(): string {
+    if (!this.publicNs) throw new Error('the NAT lab is not built');
+    return this.publicNs;
+  }
+
+  /**
+   * Another address on the public bridge, for a far end of its own (kamailio, baresip, SIPp).
+   * `preferredSource` makes it the source of sockets bound to the wildcard address: baresip 1.0
+   * binds its RTP socket so, and its RTP would otherwise leave from coturn's address, not the one
+   * in its SDP, which a port-restricted NAT rightly drops.
+   */
+  async addPublicAddress(address: string, preferredSource = false): Promise<void> {
+    await ipIn(this.publicNamespace, ['addr', 'add', `${address}/24`, 'dev', 'br0']);
+    if (preferredSource) await ipIn(this.publicNamespace, ['route', 'replace', '203.0.113.0/24', 'dev', 'br0', 'proto', 'kernel', 'scope', 'link', 'src', address]);
   }
 
   get coturnOutput(): string {
@@ -199,7 +235,7 @@ export class NatLab {
     await ipIn(phone, ['route', 'add', 'default', 'via', `${lan}.1`]);
     await nsSysctl(router, 'net.ipv4.ip_forward', 1);
     const rules = join(this.dir, `${key}.nft`);
-    writeFileSync(rules, natRuleset(spec.kind, spec.udpTimeoutS ?? 30));
+    writeFileSync(rules, natRuleset(spec.kind, spec.udpTimeoutS ?? 30, spec.sipAlg));
     await nsExec(router, 'nft', ['-f', rules]);
     // Per-namespace conntrack timeouts (they exist once the ruleset has loaded conntrack): a
     // binding then lives seconds, not minutes.

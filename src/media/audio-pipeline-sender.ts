@@ -1,0 +1,217 @@
+// The sending half of one call's audio, without I/O: 10 ms microphone frames wait in a short
+// queue, and on every pacer tick one ptime of them becomes a G.711 packet — or, while a key
+// press is being sent, an RFC 4733 telephone-event packet (dtmf-sender.ts: the event replaces
+// the audio from a packet boundary on, and the microphone frames of that time are dropped so the
+// capture stays in step).
+//
+// The queue is elastic. A tick that finds less than one ptime of audio sends silence and keeps
+// what is there, which gives the capture one frame of slack when its timer and the pacer's fire
+// at the same instant in either order; a queue longer than `maxQueuedMs` (a bursty or slightly
+// fast sound card clock) loses its oldest samples, so the mouth-to-ear delay stays bounded.
+import { CodedError } from '../util/index.js';
+import { DtmfSender } from './dtmf-sender.js';
+import { encodeAlaw, encodeUlaw } from './g711.js';
+import { TelephoneEventError, dtmfDigitOf, dtmfEventCode, type DtmfDigit } from './telephone-event.js';
+
+export type AudioCodecName = 'PCMU' | 'PCMA';
+
+/** The negotiated codec and the payload type the peer listed for it. */
+export interface AudioCodec {
+  readonly name: AudioCodecName;
+  readonly payloadType: number;
+}
+
+export type AudioPipelineErrorCode =
+  /** sendDtmf() but the peer did not accept telephone-event (RFC 4733 §7.1.1). */
+  | 'no-telephone-event'
+  /** A character that is not a DTMF digit (0-9, *, #, A-D). */
+  | 'bad-digit'
+  /** start() twice, or anything after close(). */
+  | 'bad-state';
+
+export class AudioPipelineError extends CodedError<AudioPipelineErrorCode> {}
+
+export const AUDIO_SAMPLE_RATE_HZ = 8000;
+/** RFC 4733 leaves the pause between two events to the sender; 60 ms of audio keeps them apart for any receiver. */
+export const DTMF_INTER_DIGIT_GAP_MS = 60;
+
+export type AudioSendAction =
+  | {
+      readonly kind: 'send';
+      readonly payload: Uint8Array;
+      /** How far the stream's timestamp moves after this packet (RtpSession.send's `samples`). */
+      readonly samples: number;
+      readonly marker: boolean;
+      readonly payloadType: number;
+      readonly dtmf: boolean;
+    }
+  /** Time passed without a packet (the event loop stalled): only the timestamp moves. */
+  | { readonly kind: 'skip'; readonly samples: number };
+
+export interface AudioSendPathOptions {
+  readonly codec: AudioCodec;
+  readonly telephoneEventPt?: number;
+  readonly ptimeMs: number;
+  /** Most microphone audio held back; default three packets. */
+  readonly maxQueuedMs?: number;
+  /** Shortest key press sent; default DtmfSender's 100 ms. */
+  readonly dtmfDurationMs?: number;
+  readonly dtmfGapMs?: number;
+}
+
+export interface AudioSendStats {
+  readonly audioPackets: number;
+  readonly dtmfPackets: number;
+  readonly dtmfDigits: number;
+  /** Packets sent as silence because less than one ptime of microphone audio had arrived. */
+  readonly captureUnderruns: number;
+  /** Microphone samples dropped: queue overflow, stalls, and the time key presses replaced. */
+  readonly droppedSamples: number;
+}
+
+/** A FIFO of PCM samples kept as the frames that arrived. */
+class SampleQueue {
+  private readonly chunks: Int16Array[] = [];
+  private head = 0;
+  length = 0;
+
+  push(samples: Int16Array): void {
+    if (samples.length === 0) return;
+    this.chunks.push(samples);
+    this.length += samples.length;
+  }
+
+  /** Removes the oldest `n` samples into `out` (or discards them without one); returns how many. */
+  take(n: number, out?: Int16Array): number {
+    let done = 0;
+    while (done < n && this.chunks.length > 0) {
+      const chunk = this.chunks[0] as Int16Array;
+      const count = Math.min(n - done, chunk.length - this.head);
+      out?.set(chunk.subarray(this.head, this.head + count), done);
+      done += count;
+      this.head += count;
+      if (this.head === chunk.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.length -= done;
+    return done;
+  }
+}
+
+export class AudioSendPath {
+  private codec: AudioCodec;
+  private telephoneEventPt: number | undefined;
+  private readonly samplesPerPacket: number;
+  private readonly maxQueued: number;
+  private readonly queue = new SampleQueue();
+  private readonly digits: DtmfDigit[] = [];
+  private dtmf: DtmfSender | undefined;
+  private gapTicksLeft = 0;
+  private readonly gapTicks: number;
+  private first = true;
+  private counts = { audioPackets: 0, dtmfPackets: 0, dtmfDigits: 0, captureUnderruns: 0, droppedSamples: 0 };
+
+  constructor(private readonly opts: AudioSendPathOptions) {
+    this.codec = opts.codec;
+    this.telephoneEventPt = opts.telephoneEventPt;
+    this.samplesPerPacket = (AUDIO_SAMPLE_RATE_HZ * opts.ptimeMs) / 1000;
+    if (!Number.isInteger(this.samplesPerPacket) || this.samplesPerPacket <= 0) {
+      throw new RangeError(`ptime ${opts.ptimeMs} ms is not a whole, positive number of samples at 8 kHz`);
+    }
+    this.maxQueued = Math.max(this.samplesPerPacket, Math.round(((opts.maxQueuedMs ?? 3 * opts.ptimeMs) * AUDIO_SAMPLE_RATE_HZ) / 1000));
+    this.gapTicks = Math.ceil((opts.dtmfGapMs ?? DTMF_INTER_DIGIT_GAP_MS) / opts.ptimeMs);
+  }
+
+  get stats(): AudioSendStats {
+    return { ...this.counts };
+  }
+
+  /** Key presses queued or being sent. */
+  get pendingDigits(): number {
+    return this.digits.length + (this.dtmf ? 1 : 0);
+  }
+
+  /** A renegotiation changed the codec or the telephone-event payload type. */
+  setCodec(codec: AudioCodec, telephoneEventPt: number | undefined): void {
+    this.codec = codec;
+    this.telephoneEventPt = telephoneEventPt;
+  }
+
+  /** One microphone frame (any length; the capture delivers 10 ms). */
+  push(samples: Int16Array): void {
+    this.queue.push(samples);
+    const excess = this.queue.length - this.maxQueued;
+    if (excess > 0) this.counts.droppedSamples += this.queue.take(excess);
+  }
+
+  /** Queues key presses, sent one after another; throws AudioPipelineError before queuing any. */
+  queueDtmf(digits: string): void {
+    if (this.telephoneEventPt === undefined) throw new AudioPipelineError('no-telephone-event', 'the peer did not accept telephone-event');
+    const checked: DtmfDigit[] = [];
+    for (const c of digits) {
+      const code = dtmfEventCode(c);
+      const digit = code instanceof TelephoneEventError ? undefined : dtmfDigitOf(code);
+      if (digit === undefined) throw new AudioPipelineError('bad-digit', `"${c}" is not a DTMF digit (0-9, *, #, A-D)`);
+      checked.push(digit);
+    }
+    this.digits.push(...checked);
+  }
+
+  /** One pacer tick; `skipped` ticks before it were lost to a stall. */
+  tick(skipped = 0): AudioSendAction[] {
+    const actions: AudioSendAction[] = [];
+    const dropped = skipped * this.samplesPerPacket;
+    if (dropped > 0) this.counts.droppedSamples += this.queue.take(dropped);
+    if (!this.dtmf && this.gapTicksLeft === 0) this.startNextDigit();
+    if (this.dtmf) {
+      this.counts.droppedSamples += this.queue.take(this.samplesPerPacket);
+      this.sendDtmfTick(1 + skipped, actions);
+      return actions;
+    }
+    if (dropped > 0) actions.push({ kind: 'skip', samples: dropped });
+    if (this.gapTicksLeft > 0) this.gapTicksLeft--;
+    actions.push(this.audioPacket());
+    return actions;
+  }
+
+  private startNextDigit(): void {
+    const digit = this.digits.shift();
+    if (digit === undefined || this.telephoneEventPt === undefined) return;
+    this.dtmf = new DtmfSender({
+      digit,
+      clockRateHz: AUDIO_SAMPLE_RATE_HZ,
+      ptimeMs: this.opts.ptimeMs,
+      ...(this.opts.dtmfDurationMs === undefined ? {} : { minDurationMs: this.opts.dtmfDurationMs }),
+    });
+    this.dtmf.release();
+  }
+
+  private sendDtmfTick(intervals: number, actions: AudioSendAction[]): void {
+    const sender = this.dtmf as DtmfSender;
+    const payloadType = this.telephoneEventPt as number;
+    for (const a of sender.tick(intervals)) {
+      if (a.kind === 'send') {
+        this.counts.dtmfPackets++;
+        actions.push({ kind: 'send', payload: a.payload, samples: a.samples, marker: a.marker, payloadType, dtmf: true });
+      } else {
+        this.dtmf = undefined;
+        this.counts.dtmfDigits++;
+        this.gapTicksLeft = this.gapTicks;
+      }
+    }
+  }
+
+  private audioPacket(): AudioSendAction {
+    const pcm = new Int16Array(this.samplesPerPacket);
+    if (this.queue.length >= this.samplesPerPacket) this.queue.take(this.samplesPerPacket, pcm);
+    else this.counts.captureUnderruns++;
+    this.counts.audioPackets++;
+    // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt; the stream starts with one.
+    const marker = this.first;
+    this.first = false;
+    const payload = this.codec.name === 'PCMA' ? encodeAlaw(pcm) : encodeUlaw(pcm);
+    return { kind: 'send', payload, samples: this.samplesPerPacket, marker, payloadType: this.codec.payloadType, dtmf: false };
+  }
+}

@@ -1,0 +1,309 @@
+// One call's audio path. Send: microphone frames (10 ms) → one packet per ptime → G.711 → RTP,
+// on PacketPacer's absolute schedule, with RFC 4733 key presses in place of audio while they
+// are sent. Receive: RTP → telephone-event to the DTMF receiver, audio to the jitter buffer →
+// one frame per packet time decoded or concealed → speaker. RTCP SR/RR on the RTP port
+// (RFC 5761) gives the round-trip time, and the E-model (G.107) rates the call.
+//
+// The decisions live in pure pieces (audio-pipeline-sender/-receiver/-rtcp.ts and what they
+// use); this driver wires them to the clock, the RTP session and the devices. It owns the
+// devices it is given, its pacers and its timer; the RTP session belongs to the caller.
+import { randomBytes } from 'node:crypto';
+import { TypedEmitter, type Clock, type TimerHandle } from '../util/index.js';
+import { AudioReceivePath, type AudioJitterOptions, type AudioReceiveStats } from './audio-pipeline-receiver.js';
+import { RtcpReporter } from './audio-pipeline-rtcp.js';
+import {
+  AUDIO_SAMPLE_RATE_HZ, AudioPipelineError, AudioSendPath, type AudioCodec, type AudioCodecName, type AudioSendStats,
+} from './audio-pipeline-sender.js';
+import { AUDIO_FRAME_MS, type AudioCapture, type AudioPlayback } from './audio-types.js';
+import { callQuality, type CallQuality } from './e-model.js';
+import { PacketPacer, type PacerTick } from './packet-pacer.js';
+import type { ReceivedRtpPacket, RtpSession } from './rtp-session.js';
+import type { DtmfDigit } from './telephone-event.js';
+
+export { AudioPipelineError, type AudioPipelineErrorCode, type AudioCodec, type AudioCodecName } from './audio-pipeline-sender.js';
+export type { AudioJitterOptions } from './audio-pipeline-receiver.js';
+
+/** What the pipeline uses of an RtpSession (tests pass a fake link). */
+export type AudioRtp = Pick<RtpSession, 'events' | 'ssrc' | 'counters' | 'jitterMs' | 'sending' | 'send' | 'skip' | 'sendRtcp'>;
+
+/** RFC 3550 §6.2 allows a fixed 5 s minimum interval; with two participants that is the interval. */
+export const RTCP_INTERVAL_MS = 5000;
+
+export interface AudioPipelineOptions {
+  readonly clock: Clock;
+  readonly rtp: AudioRtp;
+  /** The microphone and the speaker: the pipeline owns them from here on and closes them. */
+  readonly capture: AudioCapture;
+  readonly playback: AudioPlayback;
+  readonly codec: AudioCodec;
+  /** The peer's telephone-event payload type; without one, sendDtmf() throws. */
+  readonly telephoneEventPt?: number;
+  readonly ptimeMs: number;
+  /** RTCP report interval; 0 sends none (RTCP not multiplexed, so no socket for it). Default 5000. */
+  readonly rtcpIntervalMs?: number;
+  /** RFC 7022: a random CNAME by default. */
+  readonly cname?: string;
+  /** Wall-clock ms for the SR's NTP timestamp, read once; default Date.now. */
+  readonly wallClockMs?: () => number;
+  readonly jitter?: AudioJitterOptions;
+  readonly dtmfDurationMs?: number;
+  readonly onListenerError?: (err: unknown, event: string) => void;
+}
+
+export type AudioPipelineEvents = {
+  /** A key press of the peer (RFC 4733), reported on its first packet. */
+  dtmf: { readonly digit: DtmfDigit; readonly ssrc: number };
+  /** A device or the socket failed; the call goes on, with silence where the audio was. */
+  error: { readonly error: unknown; readonly context: string };
+};
+
+export interface AudioPipelineStats {
+  readonly codec: AudioCodecName;
+  /** RTP packets sent, audio and telephone-event. */
+  readonly sent: number;
+  readonly received: number;
+  /** RFC 3550 A.3: lost in the network. */
+  readonly lost: number;
+  /** Arrived after their frame was played. */
+  readonly late: number;
+  /** Frames played from the concealer (losses, and frames inserted to grow the delay). */
+  readonly concealed: number;
+  /** RFC 3550 A.8 interarrival jitter. */
+  readonly jitterMs: number;
+  /** The jitter buffer's delay plus what waits in the playback device. */
+  readonly currentDelayMs: number;
+  /** From RTCP; undefined until the peer reported on an SR of ours. */
+  readonly rttMs: number | undefined;
+  readonly dtmfSent: number;
+  readonly dtmfReceived: number;
+  readonly rtcpSent: number;
+  readonly rtcpReceived: number;
+  readonly send: AudioSendStats;
+  readonly receive: AudioReceiveStats;
+}
+
+export class AudioPipeline {
+  readonly events: TypedEmitter<AudioPipelineEvents>;
+  private readonly clock: Clock;
+  private readonly rtp: AudioRtp;
+  private readonly sendPath: AudioSendPath;
+  private readonly receivePath: AudioReceivePath;
+  private readonly reporter: RtcpReporter;
+  private readonly rtcpIntervalMs: number;
+  private readonly wallOffsetMs: number;
+  private codec: AudioCodec;
+  private sendPacer: PacketPacer | undefined;
+  private playoutPacer: PacketPacer | undefined;
+  private rtcpTimer: TimerHandle | undefined;
+  private state: 'idle' | 'running' | 'closed' = 'idle';
+  private sending = true;
+  private receiving = true;
+  /** The RTP timestamp of the audio clock at a pacer tick, for the SR (RFC 3550 §6.4.1). */
+  private sendClock: { timestamp: number; atMs: number } | undefined;
+  private lastSendTickMs: number | undefined;
+  /** Played samples short of a whole 10 ms device frame. */
+  private pendingOut = new Int16Array(0);
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(private readonly opts: AudioPipelineOptions) {
+    this.events = new TypedEmitter<AudioPipelineEvents>(opts.onListenerError);
+    this.clock = opts.clock;
+    this.rtp = opts.rtp;
+    this.codec = opts.codec;
+    const dtmf = opts.telephoneEventPt === undefined ? {} : { telephoneEventPt: opts.telephoneEventPt };
+    this.sendPath = new AudioSendPath({
+      codec: opts.codec, ptimeMs: opts.ptimeMs, ...dtmf,
+      ...(opts.dtmfDurationMs === undefined ? {} : { dtmfDurationMs: opts.dtmfDurationMs }),
+    });
+    this.receivePath = new AudioReceivePath({ codec: opts.codec, ptimeMs: opts.ptimeMs, ...dtmf, ...(opts.jitter ? { jitter: opts.jitter } : {}) });
+    this.reporter = new RtcpReporter({ ssrc: opts.rtp.ssrc, cname: opts.cname ?? randomBytes(12).toString('base64url'), clockRateHz: AUDIO_SAMPLE_RATE_HZ });
+    this.rtcpIntervalMs = opts.rtcpIntervalMs ?? RTCP_INTERVAL_MS;
+    this.wallOffsetMs = (opts.wallClockMs ?? Date.now)() - opts.clock.now();
+  }
+
+  /** Starts sending, playout and RTCP at once, then the devices; a device that fails is reported and replaced by silence. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new AudioPipelineError('bad-state', `start() on a pipeline that is ${this.state}`);
+    this.state = 'running';
+    const { capture, playback } = this.opts;
+    this.unsubscribe.push(
+      capture.events.on('frame', (f) => this.sendPath.push(f.samples)),
+      capture.events.on('error', (error) => this.fail(error, 'capture')),
+      playback.events.on('error', (error) => this.fail(error, 'playback')),
+      this.rtp.events.on('packet', (p) => this.onPacket(p)),
+      this.rtp.events.on('rtcp', (r) => this.reporter.receive(r.packets, this.clock.now(), this.ntpMs())),
+    );
+    this.applyDirection();
+    this.startPlayout();
+    if (this.rtcpIntervalMs > 0) this.scheduleRtcp(this.rtcpIntervalMs / 2); // §6.2: the first report after half an interval
+    const results = await Promise.allSettled([capture.start(), playback.start()]);
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.fail(r.reason, i === 0 ? 'capture start' : 'playback start');
+    });
+  }
+
+  /** What the negotiated direction allows (RFC 3264 §6.1): a held call neither sends nor plays. */
+  setDirection(send: boolean, receive: boolean): void {
+    this.sending = send;
+    this.receiving = receive;
+    if (this.state === 'running') this.applyDirection();
+  }
+
+  /** A re-negotiation kept the stream but changed the codec or the telephone-event payload type. */
+  setCodec(codec: AudioCodec, telephoneEventPt: number | undefined): void {
+    this.codec = codec;
+    this.sendPath.setCodec(codec, telephoneEventPt);
+    this.receivePath.setCodec(codec, telephoneEventPt);
+  }
+
+  /** Queues RFC 4733 key presses, sent one after another; throws AudioPipelineError. */
+  sendDtmf(digits: string): void {
+    if (this.state === 'closed') throw new AudioPipelineError('bad-state', 'the call audio is closed');
+    this.sendPath.queueDtmf(digits);
+  }
+
+  /** Key presses not yet completely sent. */
+  get pendingDtmf(): number {
+    return this.sendPath.pendingDigits;
+  }
+
+  stats(): AudioPipelineStats {
+    const counters = this.rtp.counters;
+    const send = this.sendPath.stats;
+    const receive = this.receivePath.stats;
+    const rtcp = this.reporter.counts;
+    return {
+      codec: this.codec.name,
+      sent: counters.sent,
+      received: counters.received,
+      lost: counters.lost,
+      late: receive.jitterBuffer.late,
+      concealed: receive.jitterBuffer.concealed,
+      jitterMs: this.rtp.jitterMs,
+      currentDelayMs: Math.max(0, receive.jitterBuffer.currentDelayMs) + this.opts.playback.bufferedMs,
+      rttMs: this.reporter.rttMs,
+      dtmfSent: send.dtmfDigits,
+      dtmfReceived: receive.dtmfDigits,
+      rtcpSent: rtcp.sent,
+      rtcpReceived: rtcp.received,
+      send,
+      receive,
+    };
+  }
+
+  /** G.107 estimate: network loss plus late packets, the RTT from RTCP (0 before it is known), the buffer delay. */
+  callQuality(): CallQuality {
+    const s = this.stats();
+    const reception = this.reporter.reception;
+    const expected = reception?.expected ?? 0;
+    const lossPercent = expected > 0 ? Math.min(100, Math.max(0, (100 * (Math.max(0, reception?.lost ?? 0) + s.late)) / expected)) : 0;
+    return callQuality({
+      rttMs: s.rttMs ?? 0,
+      jitterMs: s.jitterMs,
+      lossPercent,
+      codec: this.codec.name,
+      plc: true,
+      jitterBufferDelayMs: s.currentDelayMs,
+      ptimeMs: this.opts.ptimeMs,
+    });
+  }
+
+  /** Stops everything, sends RTCP BYE, closes the devices. Idempotent; the RTP session stays open. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'closed';
+    this.sendPacer?.close();
+    this.playoutPacer?.close();
+    this.clock.cancel(this.rtcpTimer);
+    this.rtcpTimer = undefined;
+    if (wasRunning && this.rtcpIntervalMs > 0) this.sendRtcpPacket(this.reporter.bye());
+    for (const off of this.unsubscribe.splice(0)) off();
+    const results = await Promise.allSettled([this.opts.capture.close(), this.opts.playback.close()]);
+    for (const r of results) if (r.status === 'rejected') this.fail(r.reason, 'device close');
+  }
+
+  private applyDirection(): void {
+    if (!this.sending) {
+      this.sendPacer?.stop();
+      return;
+    }
+    if (this.sendPacer?.isRunning) return;
+    // After a pause (hold) the timestamp moves on by the time that passed (RFC 3550 §5.1).
+    if (this.lastSendTickMs !== undefined) {
+      const idle = Math.round((this.clock.now() - this.lastSendTickMs) * (AUDIO_SAMPLE_RATE_HZ / 1000));
+      if (idle > 0) this.rtp.skip(idle);
+    }
+    this.sendClock = undefined;
+    this.sendPacer ??= new PacketPacer({ clock: this.clock, ptimeMs: this.opts.ptimeMs, onTick: (t) => this.sendTick(t), onError: (err) => this.fail(err, 'send') });
+    this.sendPacer.start();
+  }
+
+  private sendTick(tick: PacerTick): void {
+    this.sendClock ??= { timestamp: this.rtp.sending.nextTimestamp, atMs: tick.dueMs };
+    this.lastSendTickMs = tick.dueMs;
+    for (const a of this.sendPath.tick(tick.skipped)) {
+      if (a.kind === 'skip') this.rtp.skip(a.samples);
+      else this.rtp.send(a.payload, a.samples, a.marker, a.payloadType);
+    }
+  }
+
+  private startPlayout(): void {
+    this.playoutPacer?.close();
+    const frameMs = this.receivePath.frameMs;
+    this.playoutPacer = new PacketPacer({ clock: this.clock, ptimeMs: frameMs, onTick: (t) => this.playoutTick(t), onError: (err) => this.fail(err, 'playout') });
+    this.playoutPacer.start();
+  }
+
+  private playoutTick(tick: PacerTick): void {
+    let pcm = this.receivePath.playout(tick.dueMs);
+    if (this.pendingOut.length > 0) {
+      const joined = new Int16Array(this.pendingOut.length + pcm.length);
+      joined.set(this.pendingOut);
+      joined.set(pcm, this.pendingOut.length);
+      pcm = joined;
+    }
+    const frame = (AUDIO_SAMPLE_RATE_HZ * AUDIO_FRAME_MS) / 1000;
+    let at = 0;
+    for (; at + frame <= pcm.length; at += frame) this.opts.playback.write(pcm.subarray(at, at + frame));
+    this.pendingOut = pcm.slice(at);
+  }
+
+  private onPacket(p: ReceivedRtpPacket): void {
+    if (!this.receiving) return;
+    this.reporter.onRtp(p);
+    const frameMs = this.receivePath.frameMs;
+    const digit = this.receivePath.receive(p);
+    if (this.receivePath.frameMs !== frameMs) this.startPlayout();
+    if (digit !== undefined) this.events.emit('dtmf', { digit, ssrc: p.ssrc });
+  }
+
+  private scheduleRtcp(delayMs: number): void {
+    this.rtcpTimer = this.clock.setTimer(delayMs, () => {
+      this.rtcpTimer = undefined;
+      if (this.state !== 'running') return;
+      const now = this.clock.now();
+      const sending = this.rtp.sending;
+      const clock = this.sendClock;
+      const rtpTimestamp = clock ? clock.timestamp + Math.round((now - clock.atMs) * (AUDIO_SAMPLE_RATE_HZ / 1000)) : sending.nextTimestamp;
+      this.sendRtcpPacket(this.reporter.report(now, this.ntpMs(), { packetCount: sending.packetCount, octetCount: sending.octetCount, rtpTimestamp: rtpTimestamp >>> 0 }));
+      this.scheduleRtcp(this.rtcpIntervalMs);
+    });
+  }
+
+  private sendRtcpPacket(bytes: Uint8Array): void {
+    try {
+      this.rtp.sendRtcp(bytes);
+    } catch (err) {
+      this.fail(err, 'RTCP');
+    }
+  }
+
+  private ntpMs(): number {
+    return this.clock.now() + this.wallOffsetMs;
+  }
+
+  private fail(error: unknown, context: string): void {
+    this.events.emit('error', { error, context });
+  }
+}

@@ -1,0 +1,260 @@
+// Calls through real NATs (LAB-NOTES.md): a router of each kind in namespaces, coturn, kamailio and
+// baresip (one per phone) on the public side, our RTC client in each phone namespace with
+// nat.strategy stun. Each phone registers with the router's public address in its Contact, idles
+// longer than three conntrack UDP timeouts (5 s) on 2 s keep-alives, is rung by baresip, then calls
+// baresip; RTP is counted both ways. Beside the matrix: early UDP behind a port-restricted router
+// against SIPp playing early media, and the daemon behind a router with the kernel's SIP ALG.
+// Every cell runs at once (the idle time dominates); the results are printed as a `# ` table.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tmp.js';
+import { startBaresip, type Baresip } from './lib/baresip.js';
+import { startKamailio, type Kamailio } from './lib/kamailio.js';
+import { NatLab, type NatKind } from './lib/nat-lab.js';
+import { NamespacedDaemon, NatPhone, type Json } from './lib/nat-phone.js';
+import { nsExec, runCommand } from './lib/netns.js';
+import { startProcess, stopAll, waitFor, type LabProcess } from './lib/process.js';
+import { sippScenario } from './lib/sipp.js';
+
+const UDP_TIMEOUT_S = 5;
+const KEEPALIVE_S = 2;
+const IDLE_MS = 3 * UDP_TIMEOUT_S * 1000 + 1500;
+const KAM = '203.0.113.12';
+const BOB = '203.0.113.13';
+const SIPP = '203.0.113.14';
+const DOMAIN = 'lab.test';
+const RTP = { rtpPortMin: 30000, rtpPortMax: 30100 };
+
+const MATRIX: ReadonlyArray<{ readonly kind: NatKind; readonly i: number }> = [
+  { kind: 'full-cone', i: 0 }, { kind: 'restricted-cone', i: 1 }, { kind: 'port-restricted-cone', i: 2 }, { kind: 'symmetric', i: 3 },
+];
+const ALG = 5;
+const CONTROL = 6;
+const lab = new NatLab([
+  ...MATRIX.map(({ kind }) => ({ kind, udpTimeoutS: UDP_TIMEOUT_S })),
+  { kind: 'port-restricted-cone', key: 'early', udpTimeoutS: UDP_TIMEOUT_S },
+  { kind: 'port-restricted-cone', key: 'alg', sipAlg: true },
+  { kind: 'port-restricted-cone', key: 'control', udpTimeoutS: UDP_TIMEOUT_S },
+], false);
+const users = Object.fromEntries([0, 1, 2, 3, 4, 5, 6].flatMap((i) => [[`phone${i}`, `phone${i}-pw`], [`bob${i}`, `bob${i}-pw`]]));
+const dataDir = tempDir('dpa-nat-calls-');
+let kam: Kamailio | undefined;
+const bobs = new Map<number, Baresip>();
+const phones: NatPhone[] = [];
+const others: Array<{ stop(): Promise<void> }> = [];
+const HEAD = ['router', 'registered, public Contact', 'kamailio saw', 'rung after idle', 'far BYE', 'RTP in sent/rcvd', 'RTP out sent/rcvd', 'nat.strategy auto says'];
+const rows: string[][] = [];
+const notes: string[] = [];
+
+before(async () => {
+  await lab.build();
+  for (const a of [KAM, SIPP]) await lab.addPublicAddress(a);
+  await lab.addPublicAddress(BOB, true);
+  const pub = lab.publicNamespace;
+  kam = await startKamailio({ address: KAM, port: 5060, domain: DOMAIN, users, netns: pub });
+  await Promise.all([...MATRIX.map((m) => m.i), ALG, CONTROL].map(async (i) => {
+    const b = await startBaresip({
+      address: BOB, sipPort: 5100 + 2 * i, consPort: 5200 + i, rtpPorts: [21000 + i * 100, 21099 + i * 100], netns: pub,
+      account: `<sip:bob${i}@${DOMAIN}>;outbound="sip:${KAM}:5060";auth_pass=bob${i}-pw;answermode=auto;audio_codecs=PCMU;regint=600`,
+    });
+    bobs.set(i, b);
+    await b.waitForLog(/200 OK|registered successfully/i);
+  }));
+}, { timeout: 40_000 });
+
+after(async () => {
+  printTable();
+  await Promise.allSettled([...phones, ...others].map((p) => p.stop()));
+  await Promise.allSettled([...bobs.values()].map((b) => b.stop()));
+  await kam?.stop();
+  await stopAll();
+  await lab.cleanup();
+});
+
+function printTable(): void {
+  const order = MATRIX.map((m) => m.kind as string);
+  rows.sort((a, b) => order.indexOf(a[0] ?? '') - order.indexOf(b[0] ?? ''));
+  const width = HEAD.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: readonly string[]): string => `# ${r.map((v, c) => v.padEnd(width[c] ?? 0)).join(' | ')}`.trimEnd();
+  console.log([`# NAT matrix: strategy stun, conntrack UDP timeout ${UDP_TIMEOUT_S} s, keep-alive ${KEEPALIVE_S} s, idle ${IDLE_MS / 1000} s`, line(HEAD), ...rows.map(line), ...notes.map((n) => `# ${n}`)].join('\n'));
+}
+
+const bob = (i: number): Baresip => {
+  const b = bobs.get(i);
+  assert.ok(b, `baresip ${i} runs`);
+  return b;
+};
+
+async function startPhone(key: string, keepaliveIntervalS = KEEPALIVE_S): Promise<NatPhone> {
+  const ns = lab.phone(key);
+  const phone = new NatPhone(ns.ns);
+  phones.push(phone);
+  await phone.call('start', {
+    localAddress: ns.addresses[0], sipPort: 5060, strategy: 'stun', stunAddress: lab.stun.primary.address, stunPort: lab.stun.primary.port,
+    keepaliveIntervalS, earlyUdp: false, ...RTP,
+  });
+  return phone;
+}
+
+/** Polls the session until `received` reaches `min` or the time is up; returns its counters. */
+async function rtpAfter(phone: NatPhone, session: string, min: number, timeoutMs: number): Promise<{ sent: number; received: number }> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await phone.call<{ sent: number; received: number }>('session', { session });
+    if (s.received >= min || Date.now() > until) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function endCall(phone: NatPhone, session: string): Promise<void> {
+  await phone.call('hangup', { session });
+  await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'ended', 5000);
+}
+
+const rtpText = (c: { sent: number; received: number }): string => `${c.sent}/${c.received}`;
+
+describe('calls through each NAT type, early UDP and a SIP ALG', { concurrency: true }, () => {
+  for (const { kind, i } of MATRIX) {
+    const symmetric = kind === 'symmetric';
+    test(`behind a ${kind} router: public Contact by STUN, rung after ${IDLE_MS / 1000} s idle, calls out${symmetric ? ' (media needs a relay)' : ' with RTP both ways'}`, { timeout: 80_000 }, async () => {
+      const wan = lab.phone(kind).publicAddress;
+      const phone = await startPhone(kind);
+      const user = `phone${i}`;
+      await phone.call('register', { profile: 'main', registrar: `sip:${DOMAIN}`, proxy: `sip:${KAM}:5060`, user, password: `${user}-pw` });
+      const reg = await phone.waitEvent('registrationStateChanged', (e) => e.state === 'registered', 10_000);
+      const prof = await phone.call<{ contact: string; bindings: string[]; serverReflexive: { address?: string; port?: number } | null; sipAlg: unknown }>('profile', { profile: 'main' });
+      const contact = /@([\d.]+):(\d+)/.exec(prof.contact);
+      assert.equal(contact?.[1], wan, `the Contact names the router's public address: ${prof.contact}`);
+      assert.ok(prof.bindings.some((b) => b.includes(`@${wan}:${contact?.[2]}`)), `kamailio's binding is the public Contact: ${prof.bindings.join(', ')}`);
+      assert.equal(prof.sipAlg, null, 'no SIP ALG on this router');
+      const seenPort = prof.serverReflexive?.port;
+      // Symmetric: coturn and kamailio see the phone on different public ports; kamailio's rport/received
+      // (fix_nated_register) still reach it over the registration's flow.
+      if (symmetric) assert.notEqual(String(seenPort), contact?.[2], 'a symmetric NAT maps the flow to kamailio to another port than STUN saw');
+      else assert.equal(String(seenPort), contact?.[2], 'kamailio sees the port STUN saw');
+
+      const auto = phone.call<{ natType: string; decision: { via: string; reason: string } }>('auto-decision', {
+        localAddress: lab.phone(kind).addresses[1], stunAddress: lab.stun.primary.address, stunPort: lab.stun.primary.port,
+      }, 15_000);
+      await new Promise((r) => setTimeout(r, IDLE_MS)); // the subject of the test: time passing with only keep-alives
+      const decided = await auto;
+      assert.equal(decided.natType, kind);
+      if (symmetric) assert.match(decided.decision.reason, /relay \(TURN\/ICE\) is needed/, 'auto reports that relaying is needed');
+      const regStates = phone.events.filter((e) => e.event === 'registrationStateChanged').map((e) => (e.payload as Json).state);
+      assert.deepEqual(regStates, ['registering', 'registered'], 'the registration held through the idle time');
+
+      const dialAt = Date.now();
+      await bob(i).command(`/dial sip:${user}@${DOMAIN}`);
+      const ring = await phone.waitEvent('incomingCall', () => true, 8000);
+      const ringMs = Date.now() - dialAt;
+      const inbound = String(ring.payload.session);
+      await phone.call('answer', { session: inbound });
+      await phone.waitEvent('sessionStateChanged', (e) => e.session === inbound && e.state === 'connected', 5000);
+      const inRtp = await rtpAfter(phone, inbound, 25, 3000);
+      // baresip hangs up: its BYE goes by the route set (kamailio) to our Contact. Behind a symmetric
+      // NAT that Contact is the port coturn saw, open to coturn only, so the BYE is lost there.
+      await bob(i).command('/hangup');
+      const ended = await phone.waitEvent('sessionStateChanged', (e) => e.session === inbound && e.state === 'ended', symmetric ? 3000 : 5000).catch(() => undefined);
+      if (!symmetric) assert.equal(ended?.payload.endReason, 'remote-hangup', 'the far end\'s BYE reached us');
+      if (!ended) await endCall(phone, inbound);
+
+      const { session: outbound } = await phone.call<{ session: string }>('call', { target: `bob${i}` });
+      await phone.waitEvent('sessionStateChanged', (e) => e.session === outbound && e.state === 'connected', 8000);
+      const outRtp = await rtpAfter(phone, outbound, 25, 3000);
+      await endCall(phone, outbound);
+
+      rows.push([kind, `${Math.round(reg.atMs)} ms ${wan}:${contact?.[2]}`, `:${seenPort}`, `${ringMs} ms`, ended ? 'arrived' : 'lost', rtpText(inRtp), rtpText(outRtp), decided.decision.reason.replace(/^auto: /, '')]);
+      assert.ok(inRtp.sent >= 25 && outRtp.sent >= 25, 'we send RTP on both calls');
+      if (symmetric) {
+        // Our SDP names the port coturn saw; baresip sends there, and a symmetric NAT lets in only coturn.
+        assert.equal(inRtp.received + outRtp.received, 0, 'no RTP reaches us through a symmetric NAT without a relay');
+      } else {
+        assert.ok(inRtp.received >= 25, `RTP from baresip on the incoming call (${rtpText(inRtp)})`);
+        assert.ok(outRtp.received >= 25, `RTP from baresip on the outgoing call (${rtpText(outRtp)})`);
+      }
+    });
+  }
+
+  test('control: without keep-alives the port-restricted binding is gone after the idle time and the phone is not rung', { timeout: 40_000 }, async () => {
+    const phone = await startPhone('control', 0);
+    await phone.call('register', { profile: 'main', registrar: `sip:${DOMAIN}`, proxy: `sip:${KAM}:5060`, user: `phone${CONTROL}`, password: `phone${CONTROL}-pw` });
+    await phone.waitEvent('registrationStateChanged', (e) => e.state === 'registered', 10_000);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    await bob(CONTROL).command(`/dial sip:phone${CONTROL}@${DOMAIN}`);
+    const rang = await phone.waitEvent('incomingCall', () => true, 4000).then(() => true, () => false);
+    await bob(CONTROL).command('/hangup');
+    notes.push(`control, port-restricted with keep-alives off: rung after ${IDLE_MS / 1000} s idle: ${rang ? 'yes' : 'no'}`);
+    assert.equal(rang, false, 'kamailio\'s INVITE is dropped by the NAT once the binding expired');
+  });
+
+  test('early UDP: behind a port-restricted router, early RTP from the far end gets in before the 200 only with it on', { timeout: 40_000 }, async () => {
+    const phone = await startPhone('early');
+    const before200: Record<string, number> = {};
+    // Off first: with it on first, our leftover conntrack entries could let the second call's RTP in.
+    for (const on of [false, true]) {
+      await phone.call('set', { earlyUdp: on });
+      const port = on ? 5081 : 5080;
+      const sipp = startSippIn(lab.publicNamespace, port, on ? 6010 : 6000);
+      await waitFor(`SIPp on ${SIPP}:${port}`, async () => (await nsExec(lab.publicNamespace, 'ss', ['-Hlun'])).stdout.includes(` ${SIPP}:${port} `), 5000);
+      const { session } = await phone.call<{ session: string }>('call', { target: `sip:early@${SIPP}:${port}` });
+      await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'early', 5000);
+      const connected = await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'connected', 8000);
+      before200[on ? 'on' : 'off'] = Number(connected.payload.received);
+      const after200 = await rtpAfter(phone, session, Number(connected.payload.received) + 10, 3000);
+      await endCall(phone, session);
+      const { code } = await sipp.exited;
+      assert.equal(code, 0, `SIPp passed: ${sipp.output().slice(-1500)}`);
+      assert.ok(after200.received >= Number(connected.payload.received) + 10, 'RTP flows once we send media ourselves');
+    }
+    notes.push(`early UDP behind port-restricted: RTP packets received before the 200: off ${before200.off}, on ${before200.on}`);
+    assert.equal(before200.off, 0, 'without early UDP the NAT drops the early media');
+    assert.ok((before200.on ?? 0) >= 10, `with early UDP the early media gets in (${before200.on} packets)`);
+  });
+
+  test('SIP ALG: the daemon behind the kernel SIP helper reports it (log, /api/status) and still registers and calls', { timeout: 40_000 }, async () => {
+    const ns = lab.phone('alg');
+    // One import, run without blocking the other cells (a synchronous CLI call would stall them).
+    const settings = join(dataDir, 'alg-settings.json');
+    writeFileSync(settings, JSON.stringify({
+      'accounts.main.registrar': `sip:${DOMAIN}`, 'accounts.main.proxy': `sip:${KAM}:5060`, 'accounts.main.user': `phone${ALG}`,
+      'accounts.main.password': `phone${ALG}-pw`, 'nat.strategy': 'none', 'rtp.portMin': RTP.rtpPortMin, 'rtp.portMax': RTP.rtpPortMax,
+    }));
+    await runCommand(process.execPath, [CLI, 'registry', 'import', settings, '--data-dir', dataDir]);
+    const daemon = new NamespacedDaemon(ns.ns, dataDir, ['--sip-port', '5060', '--sip-address', ns.addresses[0]]);
+    others.push(daemon);
+    await daemon.ready();
+    await daemon.waitLog('registered', (l) => l.msg === 'registration' && l.state === 'registered', 10_000);
+    const warned = await daemon.waitLog('the SIP ALG warning', (l) => l.msg === 'SIP ALG detected', 5000);
+    type Status = { registrations: Array<{ state: string; contact: string }>; nat: { alg?: boolean; algEvidence?: { kind: string } }; calls: Array<{ id: string; state: string; rtp: { sent: number; received: number } }> };
+    const status = (await daemon.api<Status>('GET', '/api/status')).body;
+    assert.equal(status.nat.alg, true);
+    // kamailio's force_rport writes received= too (RFC 3581); the helper rewrites it to our private address.
+    assert.match(status.nat.algEvidence?.kind ?? '', /^via-received-(missing|private)$/);
+    assert.equal(status.registrations[0]?.state, 'registered');
+    const placed = await daemon.api<{ id: string }>('POST', '/api/calls', { target: `bob${ALG}` });
+    assert.equal(placed.status, 201);
+    let call: Status['calls'][number] | undefined;
+    await waitFor('the call through the ALG to carry RTP both ways', async () => {
+      call = (await daemon.api<Status>('GET', '/api/status')).body.calls.find((c) => c.id === placed.body.id);
+      return call?.state === 'connected' && call.rtp.sent >= 25 && call.rtp.received >= 25;
+    }, 10_000, 200).catch((err: unknown) => assert.fail(`${String(err)}; call: ${JSON.stringify(call)}`));
+    const hungUp = await daemon.api('DELETE', `/api/calls/${placed.body.id}`);
+    assert.ok(hungUp.status < 300, `DELETE /api/calls/${placed.body.id}: ${hungUp.status}`);
+    const evidence = warned.evidence as Json;
+    notes.push(`SIP ALG (kernel helper, daemon on 5060, nat.strategy none): detected ${String(evidence.kind)} (${String(evidence.seen)}) on ${String(evidence.method)}; registered; call to baresip RTP sent/received ${call ? rtpText(call.rtp) : '?'}`);
+  });
+});
+
+/** SIPp as the far end in the public namespace; `ip netns exec` execs it, so the PID is SIPp's. */
+function startSippIn(ns: string, port: number, mediaPort: number): LabProcess {
+  const args = [
+    '-sf', sippScenario('nat-uas-early-rtp.xml'), '-i', SIPP, '-p', String(port), '-mi', SIPP, '-mp', String(mediaPort),
+    '-m', '1', '-timeout', '20s', '-timeout_error', '-nostdin',
+  ];
+  const p = startProcess('sipp', 'ip', ['netns', 'exec', ns, 'sipp', ...args], { cwd: dataDir });
+  others.push(p);
+  return p;
+}
