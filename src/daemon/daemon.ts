@@ -36,6 +36,11 @@ interface Service {
 
 export const SHUTDOWN_BUDGET_MS = 5000;
 
+/** A board or registry audio device as a device spec: a bare ALSA name gets `alsa:` in front. */
+export function audioSpec(name: string): string {
+  return name === 'null' || /^(alsa|file|tone):/.test(name) ? name : `alsa:${name}`;
+}
+
 export class Daemon {
   readonly clock = new SystemClock();
   readonly startedAtMs = this.clock.now();
@@ -127,6 +132,8 @@ export class Daemon {
       media: () => ({
         localAddress: sipHost, portMin: reg.getNumber('rtp.portMin'), portMax: reg.getNumber('rtp.portMax'),
         codecs: reg.getList('media.codecs'), ptimeMs: reg.getNumber('media.ptimeMs'), source: { kind: 'silence' },
+        capture: audioSpec(reg.getString('audio.captureDevice') || this.board.audio.capture),
+        playback: audioSpec(reg.getString('audio.playbackDevice') || this.board.audio.playback),
       }),
       calls: () => ({
         acceptOnlyFromProxy: reg.getBoolean('sip.acceptOnlyFromProxy'), allowDirectIpCalls: reg.getBoolean('sip.allowDirectIpCalls'),
