@@ -7,11 +7,12 @@ import type { Profile } from './profile.js';
 import { endReasonFor, type EndReason, type RtcEvents, type SessionDirection, type SessionState } from './rtc-events.js';
 import { MIN_SE_S, SessionTimer, parseSessionExpires, type SessionTimerAction } from './session-timer.js';
 import { SessionMedia, type MediaDeps } from './session-media.js';
+import { firstHop, nextHop } from './session-routing.js';
 import { EarlyUdp, earlyUdpTarget } from './early-udp.js';
 import { Dialog, PrackUac, ReliableProvisionalUas, parseRAck, type ReliableProvisionalAction } from '../sip/dialog/index.js';
 import type { ServerLocator } from '../sip/dns/index.js';
 import {
-  SipHeaders, formatNameAddr, formatUri, getCSeq, getFrom, getTo, isSipUri, makeResponse, parseNameAddr,
+  SipHeaders, formatNameAddr, formatUri, getCSeq, getFrom, getTo, isSipUri, makeResponse,
   type NameAddr, type SipRequest, type SipResponse, type SipUri,
 } from '../sip/message/index.js';
 import type { ClientTransaction, ServerTransaction } from '../sip/transaction/index.js';
@@ -554,28 +555,12 @@ export class Session {
     await this.end(reason);
   }
 
-  private async firstHop(target: SipUri): Promise<Destination> {
-    if (this.profile) {
-      const t = (await this.profile.outboundTargets())[0];
-      if (t) return { transport: t.transport, address: t.address, port: t.port, reliable: t.transport !== 'UDP', ...(t.transport === 'TLS' ? { serverName: t.hostName } : {}) };
-    }
-    return this.locate(target);
+  private firstHop(target: SipUri): Promise<Destination> {
+    return firstHop(this.deps.locator, this.profile, target, this.transport);
   }
 
-  /** §12.2.1.1 / RFC 3263: the first Route, else the Request-URI. */
-  private async nextHop(req: SipRequest): Promise<Destination> {
-    const route = req.headers.getAll('Route')[0];
-    const uri = route ? parseNameAddr(route).uri : req.uri;
-    if (!isSipUri(uri)) throw new Error(`cannot route to ${formatUri(uri)}`);
-    return this.locate(uri);
-  }
-
-  private async locate(uri: SipUri): Promise<Destination> {
-    const transport = (uri.params.get('transport') ?? this.transport).toUpperCase() as 'UDP' | 'TCP' | 'TLS';
-    const targets = await this.deps.locator.locate({ host: uri.host, ...(uri.port !== undefined ? { port: uri.port } : {}), transport, secure: uri.scheme === 'sips' });
-    const t = targets[0];
-    if (!t) throw new Error(`no address for ${formatUri(uri)}`);
-    return { transport: t.transport, address: t.address, port: t.port, reliable: t.transport !== 'UDP', ...(t.transport === 'TLS' ? { serverName: t.hostName } : {}) };
+  private nextHop(req: SipRequest): Promise<Destination> {
+    return nextHop(this.deps.locator, req, this.transport);
   }
 
   private startSessionTimer(res: SipResponse, we: 'uac' | 'uas'): void {

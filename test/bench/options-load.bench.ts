@@ -10,7 +10,7 @@ import { sippScenario } from '../lab/lib/sipp.js';
 const RAMP = { startPerS: 1000, stepPerS: 1000, stepS: 4, maxPerS: 10_000 };
 const FLOOD = { ratePerS: Number(process.argv[2] ?? 5000), seconds: Number(process.argv[3] ?? 60) };
 
-const server = spawn(process.execPath, [...(process.env["GC_EACH_S"] ? ["--expose-gc"] : []), ...(process.env["TRACE_GC"] ? ["--trace-gc"] : []), join(import.meta.dirname, 'fixtures', 'options-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [...(process.env["GC_EACH_S"] ? ["--expose-gc"] : []), ...(process.env["TRACE_GC"] ? ["--trace-gc"] : []), ...(process.env["UA_NODE_FLAGS"] ?? "").split(" ").filter(Boolean), join(import.meta.dirname, 'fixtures', 'options-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const rss: number[] = [];
 const detail: string[] = [];
 let port = 0;
