@@ -4,21 +4,11 @@
 // ticks every 20 ms, 7 ms out of phase with the sender.
 // Run: npm run build && node dist/test/bench/jitter-buffer.bench.js
 import { JitterBuffer } from '../../src/media/index.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const FRAME_MS = 20;
 const DURATION_MS = 60_000;
 const FRAMES = DURATION_MS / FRAME_MS;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

@@ -8,21 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { getJson, startDaemon } from '../helpers/daemon-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'settings-writer.js');
 const KILLS = 200;
 const LANES = 2;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function killWriterAtRandom(dataDir: string, delayMs: number): Promise<void> {
   const child = spawn(process.execPath, [WRITER, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -16,6 +16,7 @@ import { SystemClock } from '../../src/util/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { readWav, startBaresip, type Baresip } from './lib/baresip.js';
 import { stopAll, waitFor } from './lib/process.js';
+import { nextIncomingCall } from './lib/rtc-wait.js';
 
 const HOST = '127.0.0.1';
 const OUR_HZ = 1000;
@@ -139,17 +140,10 @@ test('we call baresip by IP: our 1 kHz reaches its recording, its 600 Hz our spe
 test('baresip calls us by IP: we answer, audio flows both ways, and its /sndcode digits come out as dtmfReceived', async () => {
   speakerPath = join(dir, 'heard-incoming.wav');
   const known = recordings();
-  const incoming = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no incoming call; baresip said: ${bob.process.output().slice(-1500)}`)), 10_000);
-    const off = client.events.on('incomingCall', (e) => {
-      off();
-      clearTimeout(timer);
-      resolve(e.session);
-    });
-  });
+  const incoming = nextIncomingCall(client, 10_000, () => `baresip said: ${bob.process.output().slice(-1500)}`);
   await bob.command(`/dial sip:alice@${HOST}:${client.sipPort}`);
-  const id = await incoming;
-  const s = client.session(id) as Session;
+  const s = await incoming;
+  const id = s.id;
   client.answer(id);
   await waitState(s, 'connected');
   await waitForAudio(s, 50);

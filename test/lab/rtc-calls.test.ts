@@ -12,6 +12,7 @@ import { SystemClock } from '../../src/util/index.js';
 import { startBaresip, type Baresip } from './lib/baresip.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
 import { stopAll, waitFor } from './lib/process.js';
+import { nextIncomingCall } from './lib/rtc-wait.js';
 
 const clock = new SystemClock();
 const base = 42000 + Math.floor(Math.random() * 500) * 10;
@@ -84,17 +85,10 @@ test('calls baresip through kamailio: answered, RTP both ways, our tone is heard
 });
 
 test('baresip calls us through kamailio: we ring, answer, get RTP, and the far end hangs up', async () => {
-  const incoming = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no incoming call; baresip said: ${bob.process.output().slice(-1500)}`)), 10_000);
-    const off = client.events.on('incomingCall', (e) => {
-      off();
-      clearTimeout(timer);
-      resolve(e.session);
-    });
-  });
+  const incoming = nextIncomingCall(client, 10_000, () => `baresip said: ${bob.process.output().slice(-1500)}`);
   await bob.command('/dial sip:alice@lab.test');
-  const id = await incoming;
-  const s = client.session(id) as Session;
+  const s = await incoming;
+  const id = s.id;
   assert.equal(s.direction, 'in');
   assert.equal(s.state, 'incoming');
   client.answer(id);

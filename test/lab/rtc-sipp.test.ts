@@ -13,6 +13,7 @@ import { DEFAULT_TIMERS, type TransactionTimers } from '../../src/sip/transactio
 import { SystemClock } from '../../src/util/index.js';
 import { stopAll, waitFor } from './lib/process.js';
 import { startSipp, type SippResult } from './lib/sipp.js';
+import { nextIncomingCall } from './lib/rtc-wait.js';
 
 const clock = new SystemClock();
 // Per run: SIPp SIP ports at base..base+15, SIPp media ports (4 apart) at base+16..base+47, our RTP
@@ -94,17 +95,6 @@ async function quickClient(): Promise<RtcClient> {
   return quick;
 }
 
-function nextIncoming(c: RtcClient, timeoutMs = 10_000): Promise<Session> {
-  return new Promise<Session>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no incoming call from SIPp')), timeoutMs);
-    const off = c.events.on('incomingCall', (e) => {
-      off();
-      clearTimeout(timer);
-      resolve(c.session(e.session) as Session);
-    });
-  });
-}
-
 test('calling SIPp: a reliable 183 with SDP is PRACKed with the right RAck, early media plays, then 200 and BYE', async () => {
   const far = await sipp('rtc-uas-early-media.xml', 'none');
   const s = client.call(`sip:service@127.0.0.1:${far.port}`);
@@ -129,7 +119,7 @@ test('calling SIPp: a reliable 183 with SDP is PRACKed with the right RAck, earl
 });
 
 test('SIPp calls with 100rel: our 183 is reliable with SDP, its PRACK is answered before our 200, then ACK and BYE', async () => {
-  const incoming = nextIncoming(client);
+  const incoming = nextIncomingCall(client, 10_000, () => 'from SIPp');
   const far = await sipp('rtc-uac-early-media.xml', 'us');
   const s = await incoming;
   client.progress(s.id);
@@ -148,7 +138,7 @@ test('SIPp calls with 100rel: our 183 is reliable with SDP, its PRACK is answere
 });
 
 test('SIPp CANCELs while we ring: 200 to the CANCEL, 487 to the INVITE, our call ends as cancelled', async () => {
-  const incoming = nextIncoming(client);
+  const incoming = nextIncomingCall(client, 10_000, () => 'from SIPp');
   const far = await sipp('rtc-uac-cancel.xml', 'us');
   const s = await incoming;
   await waitState(s, 'ended');
@@ -169,7 +159,7 @@ test('we hang up while SIPp rings: CANCEL with the INVITE branch, 200 and 487, A
 });
 
 test('SIPp holds us with a=sendonly: we answer a=recvonly, go held and stop sending; a=sendrecv resumes', async () => {
-  const incoming = nextIncoming(client);
+  const incoming = nextIncomingCall(client, 10_000, () => 'from SIPp');
   const far = await sipp('rtc-uac-hold.xml', 'us');
   const s = await incoming;
   const sentAt: Array<{ state: SessionState; sent: number }> = [];
@@ -196,7 +186,7 @@ test('SIPp holds us with a=sendonly: we answer a=recvonly, go held and stop send
 
 test('SIPp REFERs us to a second SIPp: 202, we call the target, NOTIFY 100 then 200, the transferor hangs up', async () => {
   const target = await sipp('rtc-uas-answer.xml', 'none');
-  const incoming = nextIncoming(client);
+  const incoming = nextIncomingCall(client, 10_000, () => 'from SIPp');
   const targetUri = `sip:target@127.0.0.1:${target.port}`;
   const asked: string[] = [];
   const offAsked = client.events.on('transferRequested', (e) => asked.push(e.target));

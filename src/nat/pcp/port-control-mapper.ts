@@ -6,17 +6,10 @@ import { SystemClock, TypedEmitter, type Clock, type TimerHandle } from '../../u
 import { epochLostState, type EpochSample } from './epoch.js';
 import type { PcpProtocol } from './pcp-codec.js';
 import type { PortControlMapResult, PortControlTransport } from './port-control-client.js';
-import { PortControlError, type PortControlProtocol } from './port-control-error.js';
+import { PortControlError } from './port-control-error.js';
 
-export interface PortControlMapping {
-  readonly via: PortControlProtocol;
-  readonly protocol: PcpProtocol;
-  readonly internalPort: number;
-  readonly externalPort: number;
-  readonly externalAddress: string;
-  /** The lifetime the server granted (it may differ from the one asked for). */
-  readonly lifetimeS: number;
-}
+/** A mapping as the mapper keeps it: the server's answer without the per-answer bookkeeping. */
+export type PortControlMapping = Omit<PortControlMapResult, 'epochS' | 'receivedAtMs' | 'nonce'>;
 
 export type PortControlMapperEvents = {
   renewed: PortControlMapping;

@@ -2,20 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferOutput } from '../../../src/media/index.js';
+import { mulberry32 } from '../../helpers/seeded-random.js';
 
 const FRAME_MS = 20;
 const TS_PER_FRAME = 160;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Send {
   /** Frame index: sequence number seq0 + index, timestamp ts0 + 160 · index. */
