@@ -2,16 +2,21 @@
 // baresip (one per phone) on the public side, our RTC client in each phone namespace with
 // nat.strategy stun. Each phone registers with the router's public address in its Contact, idles
 // longer than three conntrack UDP timeouts (5 s) on 2 s keep-alives, is rung by baresip, then calls
-// baresip; RTP is counted both ways. Beside the matrix: early UDP behind a port-restricted router
-// against SIPp playing early media, and the daemon behind a router with the kernel's SIP ALG.
-// Every cell runs at once (the idle time dominates); the results are printed as a `# ` table.
+// baresip. Two-way audio is proven by tones, one per side and cell: our microphone is a tone and our
+// speaker a WAV file; baresip's microphone is ausine at another frequency and its sndfile module
+// records what it decodes. Goertzel on each recording finds the far end's frequency at the level it
+// was sent, so one-way audio fails the cell. Beside the matrix: early UDP behind a port-restricted
+// router against SIPp playing early media, and the daemon (tone and WAV file as its audio devices)
+// behind a router with the kernel's SIP ALG. Every cell runs at once (the idle time dominates); the
+// results are printed as a `# ` table.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeWav, goertzelAmplitude } from '../../src/media/index.js';
 import { CLI } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startBaresip, type Baresip } from './lib/baresip.js';
+import { readWav, startBaresip, type Baresip } from './lib/baresip.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
 import { NatLab, type NatKind } from './lib/nat-lab.js';
 import { NamespacedDaemon, NatPhone, type Json } from './lib/nat-phone.js';
@@ -27,10 +32,18 @@ const BOB = '203.0.113.13';
 const SIPP = '203.0.113.14';
 const DOMAIN = 'lab.test';
 const RTP = { rtpPortMin: 30000, rtpPortMax: 30100 };
+/** RTP packets each way a call waits for before hanging up: 2.5 s of audio at 20 ms. */
+const CALL_PACKETS = 125;
+/** Our microphone in cell i, and baresip's: no tone is another's or its harmonic. */
+const phoneHz = (i: number): number => 1000 + 100 * i;
+const bobHz = (i: number): number => 400 + 50 * i;
+/** The tone capture device's peak (SineSource's default, about −12 dBFS): the level our tone is sent at. */
+const PHONE_TONE_PEAK = 8000;
 
 const MATRIX: ReadonlyArray<{ readonly kind: NatKind; readonly i: number }> = [
   { kind: 'full-cone', i: 0 }, { kind: 'restricted-cone', i: 1 }, { kind: 'port-restricted-cone', i: 2 }, { kind: 'symmetric', i: 3 },
 ];
+const EARLY = 4;
 const ALG = 5;
 const CONTROL = 6;
 const lab = new NatLab([
@@ -45,7 +58,10 @@ let kam: Kamailio | undefined;
 const bobs = new Map<number, Baresip>();
 const phones: NatPhone[] = [];
 const others: Array<{ stop(): Promise<void> }> = [];
-const HEAD = ['router', 'registered, public Contact', 'kamailio saw', 'rung after idle', 'far BYE', 'RTP in sent/rcvd', 'RTP out sent/rcvd', 'nat.strategy auto says'];
+const HEAD = [
+  'router', 'registered, public Contact', 'kamailio saw', 'rung after idle', 'far BYE', 'RTP in sent/rcvd', 'RTP out sent/rcvd',
+  'we heard in/out (dBFS)', 'baresip heard in/out (dBFS)', 'nat.strategy auto says',
+];
 const rows: string[][] = [];
 const notes: string[] = [];
 
@@ -57,7 +73,7 @@ before(async () => {
   kam = await startKamailio({ address: KAM, port: 5060, domain: DOMAIN, users, netns: pub });
   await Promise.all([...MATRIX.map((m) => m.i), ALG, CONTROL].map(async (i) => {
     const b = await startBaresip({
-      address: BOB, sipPort: 5100 + 2 * i, consPort: 5200 + i, rtpPorts: [21000 + i * 100, 21099 + i * 100], netns: pub,
+      address: BOB, toneHz: bobHz(i), sipPort: 5100 + 2 * i, consPort: 5200 + i, rtpPorts: [21000 + i * 100, 21099 + i * 100], netns: pub,
       account: `<sip:bob${i}@${DOMAIN}>;outbound="sip:${KAM}:5060";auth_pass=bob${i}-pw;answermode=auto;audio_codecs=PCMU;regint=600`,
     });
     bobs.set(i, b);
@@ -69,13 +85,14 @@ after(async () => {
   printTable();
   await Promise.allSettled([...phones, ...others].map((p) => p.stop()));
   await Promise.allSettled([...bobs.values()].map((b) => b.stop()));
+  for (const b of bobs.values()) rmSync(b.dir, { recursive: true, force: true });
   await kam?.stop();
   await stopAll();
   await lab.cleanup();
 });
 
 function printTable(): void {
-  const order = MATRIX.map((m) => m.kind as string);
+  const order = [...MATRIX.map((m) => m.kind as string), 'SIP ALG'];
   rows.sort((a, b) => order.indexOf(a[0] ?? '') - order.indexOf(b[0] ?? ''));
   const width = HEAD.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (r: readonly string[]): string => `# ${r.map((v, c) => v.padEnd(width[c] ?? 0)).join(' | ')}`.trimEnd();
@@ -88,25 +105,92 @@ const bob = (i: number): Baresip => {
   return b;
 };
 
-async function startPhone(key: string, keepaliveIntervalS = KEEPALIVE_S): Promise<NatPhone> {
+async function startPhone(key: string, i: number, keepaliveIntervalS = KEEPALIVE_S): Promise<NatPhone> {
   const ns = lab.phone(key);
   const phone = new NatPhone(ns.ns);
   phones.push(phone);
   await phone.call('start', {
     localAddress: ns.addresses[0], sipPort: 5060, strategy: 'stun', stunAddress: lab.stun.primary.address, stunPort: lab.stun.primary.port,
-    keepaliveIntervalS, earlyUdp: false, ...RTP,
+    keepaliveIntervalS, earlyUdp: false, toneHz: phoneHz(i), ...RTP,
   });
   return phone;
 }
 
-/** Polls the session until `received` reaches `min` or the time is up; returns its counters. */
-async function rtpAfter(phone: NatPhone, session: string, min: number, timeoutMs: number): Promise<{ sent: number; received: number }> {
+/** Polls the session until `received` (and `sent`, if given) reach their minimum or the time is up; returns its counters. */
+async function rtpAfter(phone: NatPhone, session: string, min: number, timeoutMs: number, minSent = 0): Promise<{ sent: number; received: number }> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const s = await phone.call<{ sent: number; received: number }>('session', { session });
-    if (s.received >= min || Date.now() > until) return s;
+    if ((s.received >= min && s.sent >= minSent) || Date.now() > until) return s;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+type Recording = { readonly samples: Int16Array; readonly rateHz: number };
+
+/** A tone as one side heard it: amplitude (peak units) at its frequency, and at the listener's own. */
+interface Heard {
+  readonly hz: number;
+  readonly amplitude: number;
+  readonly ownAmplitude: number;
+  /** The tone's share of the recording's power: 1 for a clean sine, lower with gaps or noise. */
+  readonly purity: number;
+  readonly seconds: number;
+}
+
+const dbfs = (amplitude: number): number => 20 * Math.log10(Math.max(amplitude, 1) / 32768);
+
+/** Goertzel on the steady part of a recording: without the first half second (jitter buffers filling) and the last 300 ms (hang-up). */
+function listen(rec: Recording, hz: number, ownHz: number): Heard {
+  const part = rec.samples.subarray(Math.floor(rec.rateHz / 2), Math.max(Math.floor(rec.rateHz / 2), rec.samples.length - Math.floor((rec.rateHz * 3) / 10)));
+  let energy = 0;
+  for (const x of part) energy += x * x;
+  const amplitude = goertzelAmplitude(part, hz, rec.rateHz);
+  const meanSquare = part.length > 0 ? energy / part.length : 0;
+  return {
+    hz, amplitude, ownAmplitude: goertzelAmplitude(part, ownHz, rec.rateHz),
+    purity: meanSquare > 0 ? (amplitude * amplitude) / 2 / meanSquare : 0, seconds: part.length / rec.rateHz,
+  };
+}
+
+/** The tone is there for at least a second, within 3 dB of the level it was sent at, clean, and not our own one looped back. */
+const detected = (h: Heard, sentAmplitude: number): boolean =>
+  h.seconds >= 1 && Math.abs(dbfs(h.amplitude) - dbfs(sentAmplitude)) <= 3 && h.purity >= 0.8 && h.ownAmplitude * 20 < h.amplitude;
+
+const heardText = (h: Heard, sentAmplitude: number): string => (detected(h, sentAmplitude) ? dbfs(h.amplitude).toFixed(1) : 'none');
+const tonesText = (hz: number, a: Heard, b: Heard, sentAmplitude: number): string => `${hz} Hz ${heardText(a, sentAmplitude)}/${heardText(b, sentAmplitude)}`;
+
+function assertHeard(what: string, h: Heard, sentAmplitude: number): void {
+  const text = `${what}: ${h.hz} Hz at ${dbfs(h.amplitude).toFixed(1)} dBFS (sent at ${dbfs(sentAmplitude).toFixed(1)}), purity ${h.purity.toFixed(2)}, own tone ${dbfs(h.ownAmplitude).toFixed(1)} dBFS, ${h.seconds.toFixed(2)} s`;
+  assert.ok(detected(h, sentAmplitude), text);
+}
+
+/** Our speaker file, once the playback device patched its header at the end of the call (an empty file is final as written). */
+async function ourRecording(path: string): Promise<Recording> {
+  await waitFor(`${path} to be closed`, () => {
+    const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+    return size >= 44 && readFileSync(path).readUInt32LE(4) === size - 8;
+  }, 5000);
+  const wav = decodeWav(readFileSync(path));
+  return { samples: wav.samples, rateHz: wav.sampleRateHz };
+}
+
+const decRecordings = (b: Baresip): string[] => readdirSync(b.dir).filter((n) => n.endsWith('-dec.wav'));
+
+/** baresip's recordings of its newest call (sndfile's dump-<time>-dec.wav and -enc.wav), once closed. */
+async function baresipRecording(b: Baresip, known: readonly string[]): Promise<{ heard: Recording; sent: Recording }> {
+  let dec: string | undefined;
+  const closed = (n: string): boolean => (statSync(join(b.dir, n), { throwIfNoEntry: false })?.size ?? 0) > 44 && readFileSync(join(b.dir, n)).readUInt32LE(4) > 36;
+  await waitFor('baresip\'s recordings of the call, closed', () => {
+    dec = decRecordings(b).find((n) => !known.includes(n));
+    return dec !== undefined && closed(dec) && closed(dec.replace(/-dec\.wav$/, '-enc.wav'));
+  }, 5000);
+  const read = (n: string): Recording => {
+    const wav = readWav(readFileSync(join(b.dir, n)));
+    assert.ok(wav, `${n} is a WAV file`);
+    return wav;
+  };
+  return { heard: read(dec as string), sent: read((dec as string).replace(/-dec\.wav$/, '-enc.wav')) };
 }
 
 async function endCall(phone: NatPhone, session: string): Promise<void> {
@@ -119,9 +203,9 @@ const rtpText = (c: { sent: number; received: number }): string => `${c.sent}/${
 describe('calls through each NAT type, early UDP and a SIP ALG', { concurrency: true }, () => {
   for (const { kind, i } of MATRIX) {
     const symmetric = kind === 'symmetric';
-    test(`behind a ${kind} router: public Contact by STUN, rung after ${IDLE_MS / 1000} s idle, calls out${symmetric ? ' (media needs a relay)' : ' with RTP both ways'}`, { timeout: 80_000 }, async () => {
+    test(`behind a ${kind} router: public Contact by STUN, rung after ${IDLE_MS / 1000} s idle, calls out${symmetric ? ' (media needs a relay)' : ', tones heard both ways on both calls'}`, { timeout: 80_000 }, async () => {
       const wan = lab.phone(kind).publicAddress;
-      const phone = await startPhone(kind);
+      const phone = await startPhone(kind, i);
       const user = `phone${i}`;
       await phone.call('register', { profile: 'main', registrar: `sip:${DOMAIN}`, proxy: `sip:${KAM}:5060`, user, password: `${user}-pw` });
       const reg = await phone.waitEvent('registrationStateChanged', (e) => e.state === 'registered', 10_000);
@@ -147,39 +231,61 @@ describe('calls through each NAT type, early UDP and a SIP ALG', { concurrency: 
       assert.deepEqual(regStates, ['registering', 'registered'], 'the registration held through the idle time');
 
       const dialAt = Date.now();
+      const heardIn = join(dataDir, `${kind}-heard-in.wav`);
+      await phone.call('set', { playbackFile: heardIn });
+      const bobKnownIn = decRecordings(bob(i));
       await bob(i).command(`/dial sip:${user}@${DOMAIN}`);
       const ring = await phone.waitEvent('incomingCall', () => true, 8000);
       const ringMs = Date.now() - dialAt;
       const inbound = String(ring.payload.session);
       await phone.call('answer', { session: inbound });
       await phone.waitEvent('sessionStateChanged', (e) => e.session === inbound && e.state === 'connected', 5000);
-      const inRtp = await rtpAfter(phone, inbound, 25, 3000);
+      // Symmetric: nothing comes in, so the call lasts until we sent as much as the others do.
+      const inRtp = await rtpAfter(phone, inbound, symmetric ? 0 : CALL_PACKETS, 6000, CALL_PACKETS);
       // baresip hangs up: its BYE goes by the route set (kamailio) to our Contact. Behind a symmetric
       // NAT that Contact is the port coturn saw, open to coturn only, so the BYE is lost there.
       await bob(i).command('/hangup');
       const ended = await phone.waitEvent('sessionStateChanged', (e) => e.session === inbound && e.state === 'ended', symmetric ? 3000 : 5000).catch(() => undefined);
       if (!symmetric) assert.equal(ended?.payload.endReason, 'remote-hangup', 'the far end\'s BYE reached us');
       if (!ended) await endCall(phone, inbound);
+      const bobIn = await baresipRecording(bob(i), bobKnownIn);
 
+      const heardOut = join(dataDir, `${kind}-heard-out.wav`);
+      await phone.call('set', { playbackFile: heardOut });
+      const bobKnownOut = decRecordings(bob(i));
       const { session: outbound } = await phone.call<{ session: string }>('call', { target: `bob${i}` });
       await phone.waitEvent('sessionStateChanged', (e) => e.session === outbound && e.state === 'connected', 8000);
-      const outRtp = await rtpAfter(phone, outbound, 25, 3000);
+      const outRtp = await rtpAfter(phone, outbound, symmetric ? 0 : CALL_PACKETS, 6000, CALL_PACKETS);
       await endCall(phone, outbound);
+      const bobOut = await baresipRecording(bob(i), bobKnownOut);
 
-      rows.push([kind, `${Math.round(reg.atMs)} ms ${wan}:${contact?.[2]}`, `:${seenPort}`, `${ringMs} ms`, ended ? 'arrived' : 'lost', rtpText(inRtp), rtpText(outRtp), decided.decision.reason.replace(/^auto: /, '')]);
-      assert.ok(inRtp.sent >= 25 && outRtp.sent >= 25, 'we send RTP on both calls');
+      // What baresip sent is in its own -enc.wav: the level our side should hear.
+      const bobPeak = listen(bobIn.sent, bobHz(i), phoneHz(i)).amplitude;
+      const we = { in: listen(await ourRecording(heardIn), bobHz(i), phoneHz(i)), out: listen(await ourRecording(heardOut), bobHz(i), phoneHz(i)) };
+      const they = { in: listen(bobIn.heard, phoneHz(i), bobHz(i)), out: listen(bobOut.heard, phoneHz(i), bobHz(i)) };
+      rows.push([
+        kind, `${Math.round(reg.atMs)} ms ${wan}:${contact?.[2]}`, `:${seenPort}`, `${ringMs} ms`, ended ? 'arrived' : 'lost', rtpText(inRtp), rtpText(outRtp),
+        tonesText(bobHz(i), we.in, we.out, bobPeak), tonesText(phoneHz(i), they.in, they.out, PHONE_TONE_PEAK), decided.decision.reason.replace(/^auto: /, ''),
+      ]);
+      assert.ok(inRtp.sent >= CALL_PACKETS && outRtp.sent >= CALL_PACKETS, `we send RTP on both calls (${rtpText(inRtp)}, ${rtpText(outRtp)})`);
+      assert.ok(dbfs(bobPeak) > -20, `baresip sent its ${bobHz(i)} Hz tone (${dbfs(bobPeak).toFixed(1)} dBFS in its -enc.wav)`);
       if (symmetric) {
         // Our SDP names the port coturn saw; baresip sends there, and a symmetric NAT lets in only coturn.
         assert.equal(inRtp.received + outRtp.received, 0, 'no RTP reaches us through a symmetric NAT without a relay');
+        assert.ok(!detected(we.in, bobPeak) && !detected(we.out, bobPeak), 'we hear nothing of baresip');
       } else {
-        assert.ok(inRtp.received >= 25, `RTP from baresip on the incoming call (${rtpText(inRtp)})`);
-        assert.ok(outRtp.received >= 25, `RTP from baresip on the outgoing call (${rtpText(outRtp)})`);
+        assert.ok(inRtp.received >= CALL_PACKETS, `RTP from baresip on the incoming call (${rtpText(inRtp)})`);
+        assert.ok(outRtp.received >= CALL_PACKETS, `RTP from baresip on the outgoing call (${rtpText(outRtp)})`);
+        assertHeard('we heard baresip on the incoming call', we.in, bobPeak);
+        assertHeard('we heard baresip on the outgoing call', we.out, bobPeak);
+        assertHeard('baresip heard us on the incoming call', they.in, PHONE_TONE_PEAK);
+        assertHeard('baresip heard us on the outgoing call', they.out, PHONE_TONE_PEAK);
       }
     });
   }
 
   test('control: without keep-alives the port-restricted binding is gone after the idle time and the phone is not rung', { timeout: 40_000 }, async () => {
-    const phone = await startPhone('control', 0);
+    const phone = await startPhone('control', CONTROL, 0);
     await phone.call('register', { profile: 'main', registrar: `sip:${DOMAIN}`, proxy: `sip:${KAM}:5060`, user: `phone${CONTROL}`, password: `phone${CONTROL}-pw` });
     await phone.waitEvent('registrationStateChanged', (e) => e.state === 'registered', 10_000);
     await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -191,7 +297,7 @@ describe('calls through each NAT type, early UDP and a SIP ALG', { concurrency: 
   });
 
   test('early UDP: behind a port-restricted router, early RTP from the far end gets in before the 200 only with it on', { timeout: 40_000 }, async () => {
-    const phone = await startPhone('early');
+    const phone = await startPhone('early', EARLY);
     const before200: Record<string, number> = {};
     // Off first: with it on first, our leftover conntrack entries could let the second call's RTP in.
     for (const on of [false, true]) {
@@ -214,13 +320,16 @@ describe('calls through each NAT type, early UDP and a SIP ALG', { concurrency: 
     assert.ok((before200.on ?? 0) >= 10, `with early UDP the early media gets in (${before200.on} packets)`);
   });
 
-  test('SIP ALG: the daemon behind the kernel SIP helper reports it (log, /api/status) and still registers and calls', { timeout: 40_000 }, async () => {
+  test('SIP ALG: the daemon behind the kernel SIP helper reports it (log, /api/status), still registers, and its call has tones heard both ways', { timeout: 40_000 }, async () => {
     const ns = lab.phone('alg');
+    const heard = join(dataDir, 'alg-heard.wav');
     // One import, run without blocking the other cells (a synchronous CLI call would stall them).
+    // The daemon's microphone is a tone and its speaker a WAV file (audio.captureDevice/playbackDevice).
     const settings = join(dataDir, 'alg-settings.json');
     writeFileSync(settings, JSON.stringify({
       'accounts.main.registrar': `sip:${DOMAIN}`, 'accounts.main.proxy': `sip:${KAM}:5060`, 'accounts.main.user': `phone${ALG}`,
       'accounts.main.password': `phone${ALG}-pw`, 'nat.strategy': 'none', 'rtp.portMin': RTP.rtpPortMin, 'rtp.portMax': RTP.rtpPortMax,
+      'audio.captureDevice': `tone:${phoneHz(ALG)}`, 'audio.playbackDevice': `file:${heard}`,
     }));
     await runCommand(process.execPath, [CLI, 'registry', 'import', settings, '--data-dir', dataDir]);
     const daemon = new NamespacedDaemon(ns.ns, dataDir, ['--sip-port', '5060', '--sip-address', ns.addresses[0]]);
@@ -234,17 +343,30 @@ describe('calls through each NAT type, early UDP and a SIP ALG', { concurrency: 
     // kamailio's force_rport writes received= too (RFC 3581); the helper rewrites it to our private address.
     assert.match(status.nat.algEvidence?.kind ?? '', /^via-received-(missing|private)$/);
     assert.equal(status.registrations[0]?.state, 'registered');
+    const known = decRecordings(bob(ALG));
     const placed = await daemon.api<{ id: string }>('POST', '/api/calls', { target: `bob${ALG}` });
     assert.equal(placed.status, 201);
     let call: Status['calls'][number] | undefined;
-    await waitFor('the call through the ALG to carry RTP both ways', async () => {
+    await waitFor(`the call through the ALG to carry ${CALL_PACKETS} RTP packets both ways`, async () => {
       call = (await daemon.api<Status>('GET', '/api/status')).body.calls.find((c) => c.id === placed.body.id);
-      return call?.state === 'connected' && call.rtp.sent >= 25 && call.rtp.received >= 25;
+      return call?.state === 'connected' && call.rtp.sent >= CALL_PACKETS && call.rtp.received >= CALL_PACKETS;
     }, 10_000, 200).catch((err: unknown) => assert.fail(`${String(err)}; call: ${JSON.stringify(call)}`));
     const hungUp = await daemon.api('DELETE', `/api/calls/${placed.body.id}`);
     assert.ok(hungUp.status < 300, `DELETE /api/calls/${placed.body.id}: ${hungUp.status}`);
+    await daemon.waitLog('the call to end', (l) => l.msg === 'call' && l.call === placed.body.id && l.state === 'ended', 5000);
+    const bobRec = await baresipRecording(bob(ALG), known);
+    const bobPeak = listen(bobRec.sent, bobHz(ALG), phoneHz(ALG)).amplitude;
+    const we = listen(await ourRecording(heard), bobHz(ALG), phoneHz(ALG));
+    const they = listen(bobRec.heard, phoneHz(ALG), bobHz(ALG));
     const evidence = warned.evidence as Json;
-    notes.push(`SIP ALG (kernel helper, daemon on 5060, nat.strategy none): detected ${String(evidence.kind)} (${String(evidence.seen)}) on ${String(evidence.method)}; registered; call to baresip RTP sent/received ${call ? rtpText(call.rtp) : '?'}`);
+    const contact = /@([\d.]+):(\d+)/.exec(status.registrations[0]?.contact ?? '');
+    rows.push([
+      'SIP ALG', `yes, ${contact?.[1]}:${contact?.[2]} (ALG rewrites)`, '', '', '', '', call ? rtpText(call.rtp) : '?',
+      `${bobHz(ALG)} Hz -/${heardText(we, bobPeak)}`, `${phoneHz(ALG)} Hz -/${heardText(they, PHONE_TONE_PEAK)}`, 'daemon, nat.strategy none',
+    ]);
+    notes.push(`SIP ALG (kernel helper, daemon on 5060, nat.strategy none): detected ${String(evidence.kind)} (${String(evidence.seen)}) on ${String(evidence.method)}; registered; call out to baresip`);
+    assertHeard('the daemon heard baresip through the ALG', we, bobPeak);
+    assertHeard('baresip heard the daemon through the ALG', they, PHONE_TONE_PEAK);
   });
 });
 
