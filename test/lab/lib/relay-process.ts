@@ -21,6 +21,8 @@ export interface RelayProcessConfig {
   readonly impair?: 'all' | 'rtp';
   /** The relay stops by itself after this long; default 120 s. */
   readonly lifetimeMs?: number;
+  /** Forward this many consecutive ports (listen.port + i to target.port + i); default 1. */
+  readonly portCount?: number;
 }
 
 type Line = { event: string } & Record<string, unknown>;
@@ -66,14 +68,14 @@ export class RelayProcess {
     return relay;
   }
 
-  /** The relay's statistics now. */
+  /** The relay's statistics now (summed over its ports). */
   async stats(timeoutMs = 5000): Promise<UdpImpairmentRelayStats> {
     const from = this.lines.length;
     this.child.stdin?.write('stats\n');
     return (await this.next('stats', from, timeoutMs)).stats as UdpImpairmentRelayStats;
   }
 
-  /** Stops the relay; its final statistics, or undefined if it had exited already. */
+  /** Stops the relay; its final statistics (summed over its ports), or undefined if it had exited already. */
   async stop(timeoutMs = 3000): Promise<UdpImpairmentRelayStats | undefined> {
     const pid = this.child.pid;
     const running = (): boolean => pid !== undefined && !this.ended && isAlive(pid);
@@ -83,6 +85,11 @@ export class RelayProcess {
       if (running()) this.child.kill('SIGKILL');
     }
     return this.lines.find((l) => l.event === 'closed')?.stats as UdpImpairmentRelayStats | undefined;
+  }
+
+  /** After stop(): each forwarded port's final statistics. */
+  get finalPortStats(): readonly UdpImpairmentRelayStats[] {
+    return (this.lines.find((l) => l.event === 'closed')?.ports as UdpImpairmentRelayStats[] | undefined) ?? [];
   }
 
   /** The first line of `event` at or after index `from`; fails on an error line, exit or timeout. */

@@ -195,3 +195,19 @@ export function isRtp(datagram: Uint8Array): boolean {
   const pt = datagram[1] as number;
   return pt < 192 || pt > 223;
 }
+
+/** The statistics of several relays (the ports of one forwarded range) as one. */
+export function sumRelayStats(all: readonly UdpImpairmentRelayStats[]): UdpImpairmentRelayStats {
+  if (all.length === 0) throw new RangeError('no statistics to sum');
+  const sum = { ...all[0] } as Counters;
+  for (const s of all.slice(1)) {
+    for (const k of Object.keys(sum) as Array<keyof Counters>) {
+      if (k === 'meanDelayMs' || k === 'maxDelayMs' || k === 'maxQueued') continue;
+      sum[k] += s[k];
+    }
+    sum.maxDelayMs = Math.max(sum.maxDelayMs, s.maxDelayMs);
+    sum.maxQueued = Math.max(sum.maxQueued, s.maxQueued);
+  }
+  sum.meanDelayMs = sum.delayed > 0 ? all.reduce((a, s) => a + s.meanDelayMs * s.delayed, 0) / sum.delayed : 0;
+  return sum;
+}
