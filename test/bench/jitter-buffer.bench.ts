@@ -4,7 +4,8 @@
 // impairment model the lab's UDP relay uses (test/lab/lib/impairment-model.ts,
 // JITTER_30MS_LOSS_2PCT), so this bench and test/lab/media-impairment.test.ts mean the same
 // path by "30 ms jitter". The playout clock ticks every 20 ms, 7 ms out of phase with the sender.
-// Run: npm run build && node dist/test/bench/jitter-buffer.bench.js
+// Run: npm run build && node dist/test/bench/jitter-buffer.bench.js [seed]
+// (the seed defaults to 0x5eed; give the lab test's to replay the path it used)
 import { JitterBuffer } from '../../src/media/index.js';
 import { ImpairmentModel, JITTER_30MS_LOSS_2PCT } from '../lab/lib/impairment-model.js';
 
@@ -76,9 +77,11 @@ function run(jitterMultiplier: number, seed: number): string {
   ].join('  ');
 }
 
+const seed = process.argv[2] === undefined ? 0x5eed : Number(process.argv[2]);
+if (!Number.isInteger(seed)) throw new Error(`the seed must be an integer, got ${process.argv[2]}`);
 const p = JITTER_30MS_LOSS_2PCT;
 console.log(
   `jitter buffer: ${DURATION_MS / 1000} s of ${FRAME_MS} ms frames, delay ${p.baseDelayMs} ms + N(0, ${p.jitterMs} ms), ` +
     `${100 * p.lossProbability} % loss, ${100 * (p.holdBackProbability ?? 0)} % held back ${p.holdBackMs ?? 0} ms (seeded)`,
 );
-for (const k of [2, 3, 4]) console.log(run(k, 0x5eed));
+for (const k of [2, 3, 4]) console.log(run(k, seed));

@@ -164,6 +164,8 @@ test('baresip\'s tone reaches our speaker through 30 ms jitter, 2 % loss and reo
   // A dropped packet is lost to the buffer; the 4 packets the latch holds back while it switches
   // to the relay, and a few just before the hang-up, are the only other differences.
   assert.ok(Math.abs(jb.lost - relayStats.dropped) <= 3 + relayStats.dropped / 4, `lost ${jb.lost} ≈ the relay's ${relayStats.dropped} drops`);
+  // Late packets depend on the real timing and are few at k = 3 (the bench: about 0.4 %): counted, bounded, not required.
+  assert.ok(jb.late <= CALL_PACKETS / 20, `late packets stay rare: ${jb.late}`);
   assert.ok(jb.jitterMs > 15 && jb.jitterMs < 60, `the buffer measured the jitter: ${jb.jitterMs.toFixed(1)} ms`);
 
   // The tone arrived: 600 Hz, strong, dominating our own 1 kHz, and present in almost every 20 ms.
@@ -182,5 +184,6 @@ test('baresip\'s tone reaches our speaker through 30 ms jitter, 2 % loss and reo
   );
   assert.ok(far > 2000, `the ${FAR_HZ} Hz tone is there (amplitude ${far.toFixed(0)})`);
   assert.ok(far > 20 * ours, `${FAR_HZ} Hz ${far.toFixed(0)} dominates ${OUR_HZ} Hz ${ours.toFixed(0)}`);
-  assert.ok(weak <= per.length * 0.05, `the tone is continuous: ${weak} of ${per.length} windows weak`);
+  // Without concealment each of the ~12 lost frames would leave a window at half strength or less.
+  assert.ok(weak <= per.length / 100, `concealment keeps the tone continuous: ${weak} of ${per.length} windows weak`);
 });
