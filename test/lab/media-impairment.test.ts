@@ -139,7 +139,7 @@ test('baresip\'s tone reaches our speaker through 30 ms jitter, 2 % loss and reo
   // What the relay did to the RTP toward us.
   const lossPct = (100 * relayStats.dropped) / relayStats.impaired;
   console.log(
-    `# relay: ${relayStats.impaired} RTP packets, dropped ${relayStats.dropped} (${lossPct.toFixed(2)} %), reordered ${relayStats.reordered}, ` +
+    `# relay (seed 0x${SPEC.seed.toString(16)}; replay in the bench: jitter-buffer.bench.js ${SPEC.seed}): ${relayStats.impaired} RTP packets, dropped ${relayStats.dropped} (${lossPct.toFixed(2)} %), reordered ${relayStats.reordered}, ` +
       `delay mean ${relayStats.meanDelayMs.toFixed(1)} ms max ${relayStats.maxDelayMs.toFixed(1)} ms, RTCP passed ${relayStats.passed}, back to baresip ${relayStats.returned}`,
   );
   console.log(
