@@ -1,18 +1,17 @@
 // 60 s of a 20 ms G.711 stream through the jitter buffer: one-way delay 80 ms + N(0, 30 ms)
 // (at least 10 ms), 2 % random loss, and 1 % of packets held back 50 ms more so they arrive
-// behind their successors. Seeded, so every run prints the same numbers. The playout clock
-// ticks every 20 ms, 7 ms out of phase with the sender.
-// Run: npm run build && node dist/test/bench/jitter-buffer.bench.js
+// behind their successors. Seeded, so every run prints the same numbers. The network is the
+// impairment model the lab's UDP relay uses (test/lab/lib/impairment-model.ts,
+// JITTER_30MS_LOSS_2PCT), so this bench and test/lab/media-impairment.test.ts mean the same
+// path by "30 ms jitter". The playout clock ticks every 20 ms, 7 ms out of phase with the sender.
+// Run: npm run build && node dist/test/bench/jitter-buffer.bench.js [seed]
+// (the seed defaults to 0x5eed; give the lab test's to replay the path it used)
 import { JitterBuffer } from '../../src/media/index.js';
-import { mulberry32 } from '../helpers/seeded-random.js';
+import { ImpairmentModel, JITTER_30MS_LOSS_2PCT } from '../lab/lib/impairment-model.js';
 
 const FRAME_MS = 20;
 const DURATION_MS = 60_000;
 const FRAMES = DURATION_MS / FRAME_MS;
-
-function normal(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
 
 interface Arrival {
   readonly index: number;
@@ -20,16 +19,16 @@ interface Arrival {
 }
 
 function network(seed: number): { arrivals: Arrival[]; sent: number; networkLost: number } {
-  const rand = mulberry32(seed);
+  const path = new ImpairmentModel({ ...JITTER_30MS_LOSS_2PCT, seed });
   const arrivals: Arrival[] = [];
+  let networkLost = 0;
   for (let i = 0; i < FRAMES; i++) {
-    if (rand() < 0.02) continue;
-    let delayMs = Math.max(10, 80 + 30 * normal(rand));
-    if (rand() < 0.01) delayMs += 50;
-    arrivals.push({ index: i, arrivalMs: i * FRAME_MS + delayMs });
+    const fate = path.next();
+    if (fate.kind === 'drop') networkLost++;
+    else for (const delayMs of fate.delaysMs) arrivals.push({ index: i, arrivalMs: i * FRAME_MS + delayMs });
   }
   arrivals.sort((a, b) => a.arrivalMs - b.arrivalMs);
-  return { arrivals, sent: FRAMES, networkLost: FRAMES - arrivals.length };
+  return { arrivals, sent: FRAMES, networkLost };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -78,5 +77,11 @@ function run(jitterMultiplier: number, seed: number): string {
   ].join('  ');
 }
 
-console.log(`jitter buffer: ${DURATION_MS / 1000} s of ${FRAME_MS} ms frames, delay 80 ms + N(0, 30 ms), 2 % loss, 1 % held back 50 ms (seeded)`);
-for (const k of [2, 3, 4]) console.log(run(k, 0x5eed));
+const seed = process.argv[2] === undefined ? 0x5eed : Number(process.argv[2]);
+if (!Number.isInteger(seed)) throw new Error(`the seed must be an integer, got ${process.argv[2]}`);
+const p = JITTER_30MS_LOSS_2PCT;
+console.log(
+  `jitter buffer: ${DURATION_MS / 1000} s of ${FRAME_MS} ms frames, delay ${p.baseDelayMs} ms + N(0, ${p.jitterMs} ms), ` +
+    `${100 * p.lossProbability} % loss, ${100 * (p.holdBackProbability ?? 0)} % held back ${p.holdBackMs ?? 0} ms (seeded)`,
+);
+for (const k of [2, 3, 4]) console.log(run(k, seed));
