@@ -154,6 +154,7 @@ export {
   type AudioPipelineEvents,
   type AudioPipelineOptions,
   type AudioPipelineStats,
+  type AudioQualityReport,
   type AudioCodec,
   type AudioCodecName,
   type AudioJitterOptions,
@@ -184,6 +185,7 @@ export {
   OPUS_RTP_CLOCK_RATE_HZ,
   OPUS_MAX_PACKET_BYTES,
   opusWasmHeapBytes,
+  opusPacketDurationMs,
   type OpusCodecOptions,
   type OpusSampleRateHz,
 } from './opus-codec.js';

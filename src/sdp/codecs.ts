@@ -34,6 +34,21 @@ export const LOCAL_CODECS: Readonly<Record<CodecName, LocalCodec>> = {
 };
 
 export const LOCAL_TELEPHONE_EVENT = { payloadType: 101, clockRateHz: 8000, fmtp: '0-16' } as const;
+/** RFC 7587 §4.1 and RFC 4733 §2.1: events in an opus stream count in its 48 kHz RTP clock. */
+export const LOCAL_TELEPHONE_EVENT_48K = { payloadType: 110, clockRateHz: 48000, fmtp: '0-16' } as const;
+
+/**
+ * The telephone-event formats we offer with these codecs: one per RTP clock rate among them, so
+ * whichever codec the answer picks has events that share its timestamps (RFC 4733 §2.1).
+ */
+export function localTelephoneEvents(codecs: readonly LocalCodec[]): Array<TelephoneEvent & { readonly fmtp: string }> {
+  return [LOCAL_TELEPHONE_EVENT, LOCAL_TELEPHONE_EVENT_48K].filter((e) => codecs.some((c) => c.clockRateHz === e.clockRateHz));
+}
+
+/** The peer's telephone-event with the codec's clock rate; events at another rate would not share the audio's timestamps. */
+export function telephoneEventFor(codec: { readonly clockRateHz: number }, events: readonly TelephoneEvent[]): TelephoneEvent | undefined {
+  return events.find((e) => e.clockRateHz === codec.clockRateHz);
+}
 
 export const TELEPHONE_EVENT_NAME = 'telephone-event';
 
