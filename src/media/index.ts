@@ -144,6 +144,7 @@ export {
   type AudioSampleRateHz,
   type CapturedFrame,
 } from './audio-device.js';
+export { captureRateFor } from './audio-device-rate.js';
 export { AudioSpecError, type AudioSpecErrorCode, type AudioSpec, parseAudioSpec } from './audio-spec.js';
 export { WavError, type WavErrorCode, type WavAudio, decodeWav, encodeWav } from './audio-wav.js';
 export {

@@ -4,7 +4,7 @@
 // the devices MediaSettings names and the RTP session, started once media is negotiated.
 import type { PortManager, PortMapping } from '../nat/index.js';
 import {
-  AudioPipeline, RTCP_INTERVAL_MS, RtpSession, openCapture, openPlayback,
+  AudioPipeline, RTCP_INTERVAL_MS, RtpSession, captureRateFor, openCapture, openPlayback,
   type AudioCodec, type AudioDeviceOptions, type AudioPipelineStats, type AudioQualityReport, type AudioSampleRateHz, type CallQuality,
   type DtmfDigit, type RtpSessionCounters,
 } from '../media/index.js';
@@ -272,10 +272,12 @@ export class SessionMedia {
     const s = this.deps.settings();
     const onListenerError = (error: unknown, event: string): void => this.events.emit('error', { error, context: `listener of ${event}` });
     const options: AudioDeviceOptions = { sampleRateHz: deviceRateFor(codec), clock: this.deps.clock, onListenerError };
+    const microphone = captureSpec(s);
+    const captureOptions: AudioDeviceOptions = { ...options, sampleRateHz: captureRateFor(microphone, options.sampleRateHz) };
     const pipeline = new AudioPipeline({
       clock: this.deps.clock,
       rtp: this.rtp,
-      capture: this.device('capture', captureSpec(s), (spec) => openCapture(spec, options)),
+      capture: this.device('capture', microphone, (spec) => openCapture(spec, spec === microphone ? captureOptions : options)),
       playback: this.device('playback', s.playback ?? 'null', (spec) => openPlayback(spec, options)),
       codec,
       ptimeMs: sendPtimeMs(codec, n.ptimeMs),
