@@ -71,12 +71,14 @@ export class RtcpReporter {
 
   /**
    * The codec changed to one with another RTP clock: jitter in the old units means nothing in the
-   * new ones, so the peer's stream is measured afresh (loss counts restart with it).
+   * new ones, so the peer's stream is measured afresh (loss counts restart with it). Returns
+   * whether the rate changed.
    */
-  setClockRate(clockRateHz: number): void {
-    if (clockRateHz === this.clockRateHz) return;
+  setClockRate(clockRateHz: number): boolean {
+    if (clockRateHz === this.clockRateHz) return false;
     this.clockRateHz = clockRateHz;
     this.source = undefined;
+    return true;
   }
 
   /** An RTP packet of the peer's stream (A.1 sequence checks, A.8 jitter). */

@@ -55,7 +55,7 @@ export type AudioPipelineEvents = {
   dtmf: { readonly digit: DtmfDigit; readonly ssrc: number };
   /** A device or the socket failed; the call goes on, with silence where the audio was. */
   error: { readonly error: unknown; readonly context: string };
-  /** The call's quality as of an RTCP report of ours: once per report interval. */
+  /** The call's quality, with every RTCP report of ours (every RTCP_INTERVAL_MS when RTCP is off). */
   quality: AudioQualityReport;
 };
 
@@ -153,7 +153,7 @@ export class AudioPipeline {
     );
     this.applyDirection();
     this.startPlayout();
-    if (this.rtcpIntervalMs > 0) this.scheduleRtcp(this.rtcpIntervalMs / 2); // §6.2: the first report after half an interval
+    this.scheduleReport(this.reportIntervalMs / 2); // §6.2: the first report after half an interval
     const results = await Promise.allSettled([capture.start(), playback.start()]);
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.fail(r.reason, i === 0 ? 'capture start' : 'playback start');
@@ -174,7 +174,7 @@ export class AudioPipeline {
     this.codec = codec;
     this.sendPath.setCodec(codec, telephoneEventPt);
     this.receivePath.setCodec(codec, telephoneEventPt);
-    this.reporter.setClockRate(this.sendPath.clockRateHz);
+    if (this.reporter.setClockRate(this.sendPath.clockRateHz)) this.sendClock = undefined;
     if (this.state === 'running' && this.receivePath.frameMs !== frameMs) this.startPlayout();
   }
 
@@ -313,18 +313,28 @@ export class AudioPipeline {
     if (digit !== undefined) this.events.emit('dtmf', { digit, ssrc: p.ssrc });
   }
 
-  private scheduleRtcp(delayMs: number): void {
+  /** The RTCP interval, or the quality event's own when there is no RTCP. */
+  private get reportIntervalMs(): number {
+    return this.rtcpIntervalMs > 0 ? this.rtcpIntervalMs : RTCP_INTERVAL_MS;
+  }
+
+  /** An RTCP report (if RTCP is on) and the quality event, then the next one an interval later. */
+  private scheduleReport(delayMs: number): void {
     this.rtcpTimer = this.clock.setTimer(delayMs, () => {
       this.rtcpTimer = undefined;
       if (this.state !== 'running') return;
-      const now = this.clock.now();
-      const sending = this.rtp.sending;
-      const clock = this.sendClock;
-      const rtpTimestamp = clock ? clock.timestamp + Math.round((now - clock.atMs) * (this.sendPath.clockRateHz / 1000)) : sending.nextTimestamp;
-      this.sendRtcpPacket(this.reporter.report(now, this.ntpMs(), { packetCount: sending.packetCount, octetCount: sending.octetCount, rtpTimestamp: rtpTimestamp >>> 0 }));
-      this.scheduleRtcp(this.rtcpIntervalMs);
+      if (this.rtcpIntervalMs > 0) this.sendReport();
+      this.scheduleReport(this.reportIntervalMs);
       this.events.emit('quality', this.qualityReport());
     });
+  }
+
+  private sendReport(): void {
+    const now = this.clock.now();
+    const sending = this.rtp.sending;
+    const clock = this.sendClock;
+    const rtpTimestamp = clock ? clock.timestamp + Math.round((now - clock.atMs) * (this.sendPath.clockRateHz / 1000)) : sending.nextTimestamp;
+    this.sendRtcpPacket(this.reporter.report(now, this.ntpMs(), { packetCount: sending.packetCount, octetCount: sending.octetCount, rtpTimestamp: rtpTimestamp >>> 0 }));
   }
 
   private sendRtcpPacket(bytes: Uint8Array): void {

@@ -93,7 +93,7 @@ class FakeRtp implements AudioRtp {
 
 type End = { pipeline: AudioPipeline; rtp: FakeRtp; playback: RecordingPlayback };
 
-async function call(t: TestContext, codec: AudioCodec, rateHz: AudioSampleRateHz, ptimeMs = 20) {
+async function call(t: TestContext, codec: AudioCodec, rateHz: AudioSampleRateHz, ptimeMs = 20, rtcpIntervalMs?: number) {
   const clock = new FakeClock(1000);
   const end = (ssrc: number, toneHz: number): End => {
     const rtp = new FakeRtp(ssrc);
@@ -101,6 +101,7 @@ async function call(t: TestContext, codec: AudioCodec, rateHz: AudioSampleRateHz
     const playback = new RecordingPlayback(rateHz);
     const pipeline = new AudioPipeline({
       clock, rtp, playback, codec, telephoneEventPt: EVENT_PT, ptimeMs, wallClockMs: () => 1_700_000_000_000,
+      ...(rtcpIntervalMs === undefined ? {} : { rtcpIntervalMs }),
       capture: openCapture(`tone:${toneHz}`, { sampleRateHz: rateHz, clock }),
       onListenerError: (err) => assert.fail(String(err)),
     });
@@ -211,6 +212,16 @@ test('the quality event comes with every RTCP report and names the codec, jitter
   assert.ok(last.mos > 4 && last.mos <= 4.5, `MOS ${last.mos}`);
   assert.deepEqual(a.pipeline.qualityReport(), last);
   assert.ok(b.pipeline.qualityReport().mos > 4);
+});
+
+test('without RTCP (no rtcp-mux) the quality event still comes every 5 s, without an RTT', async (t) => {
+  const { clock, a } = await call(t, CODECS.opus, 16000, 20, 0);
+  const reports: AudioQualityReport[] = [];
+  a.pipeline.events.on('quality', (q) => reports.push(q));
+  clock.advance(12_600);
+  assert.equal(reports.length, 3);
+  assert.equal(a.pipeline.stats().rtcpSent, 0);
+  assert.ok(reports.every((q) => q.codec === 'opus' && q.rttMs === undefined && q.mos > 3.5));
 });
 
 test('the resampler keeps a speech-band tone and removes what would alias', () => {
