@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import { SimHardware, loadBoard } from '../../../src/hal/index.js';
+import { LocalPortManager } from '../../../src/nat/index.js';
+import { SessionMedia } from '../../../src/rtc/session-media.js';
 import { Registry } from '../../../src/registry/index.js';
-import { FakeClock } from '../../../src/util/index.js';
+import { FakeClock, SystemClock } from '../../../src/util/index.js';
 import { AdminCredentials, buildServer, callsStatus, type CallView, type Status } from '../../../src/web/index.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -79,4 +81,44 @@ test('GET /api/status shows each call\'s codec and its quality as of the request
   } finally {
     await app.close();
   }
+});
+
+test('GET /api/status reads a real call\'s media: G.722 between two SessionMedia on 127.0.0.1', async (t) => {
+  const dir = tempDir();
+  const open = async (codecs: string[], tone: number) => {
+    const m = await SessionMedia.open({
+      clock: new SystemClock(), portManager: new LocalPortManager(() => '127.0.0.1'),
+      settings: () => ({ localAddress: '127.0.0.1', portMin: 30000, portMax: 39998, ptimeMs: 20, codecs, capture: `tone:${tone}` }),
+    });
+    t.after(() => m.close());
+    return m;
+  };
+  const ours = await open(['G722', 'PCMU'], 1000);
+  const theirs = await open(['PCMU', 'G722'], 600);
+  const answer = ours.answerOffer(new TextEncoder().encode(theirs.createOffer()));
+  theirs.acceptAnswer(new TextEncoder().encode(answer.sdp), true);
+  ours.start();
+  theirs.start();
+  const calls: CallView[] = [{ id: 'c7', direction: 'in', state: 'connected', peer: 'sip:bob@127.0.0.1', media: ours }];
+  const app = buildServer({
+    registry: Registry.open(dir), credentials: new AdminCredentials(dir), hardware: new SimHardware(loadBoard(join(REPO_ROOT, 'board'), 'sim')),
+    status: {
+      registrations: () => [], nat: () => ({ strategy: 'none', natType: null, publicAddress: null, mappings: [] }),
+      calls: () => callsStatus(calls), phoneState: () => 'in-call', problems: () => [],
+    },
+    clock: new FakeClock(), version: '9.9.9', board: 'sim', startedAtMs: 0, logger: pino({ level: 'silent' }),
+  });
+  t.after(() => app.close());
+  const end = Date.now() + 5000;
+  while (ours.counters.received < 50 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const call = (await app.inject({ method: 'GET', url: '/api/status', remoteAddress: '127.0.0.1' })).json<Status>().calls[0];
+  assert.equal(call?.codec, 'G722', 'our order wins as the answerer');
+  assert.equal(call?.path, `127.0.0.1:${theirs.mapping.port}`);
+  assert.ok((call?.rtp.received ?? 0) >= 50, `received ${call?.rtp.received}`);
+  assert.ok(call?.quality, 'quality once the audio runs');
+  assert.equal(call.quality.lossPercent, 0);
+  assert.ok(call.quality.jitterMs < 50, `jitter ${call.quality.jitterMs} ms on loopback`);
+  // The first RTCP report goes out 2.5 s in: on a busy machine the wait above may reach it.
+  assert.ok(call.quality.rttMs === null || (call.quality.rttMs >= 0 && call.quality.rttMs < 100), `RTT ${call.quality.rttMs}`);
+  assert.ok(call.quality.mos > 4 && call.quality.mos <= 4.5, `MOS ${call.quality.mos}`);
 });
