@@ -32,6 +32,7 @@ export class AudioPipelineError extends CodedError<AudioPipelineErrorCode> {}
 
 /** The device rate when none is given: G.711's. */
 export const AUDIO_SAMPLE_RATE_HZ = 8000;
+const OPUS_FRAME_MS: readonly number[] = [2.5, 5, 10, 20, 40, 60];
 /** RFC 4733 leaves the pause between two events to the sender; 60 ms of audio keeps them apart for any receiver. */
 export const DTMF_INTER_DIGIT_GAP_MS = 60;
 
@@ -152,15 +153,13 @@ export class AudioSendPath {
     return this.digits.length + (this.dtmf ? 1 : 0);
   }
 
-  /** A renegotiation changed the codec or the telephone-event payload type. */
+  /** A renegotiation changed the codec or the telephone-event payload type; throws RangeError (keeping the old codec) for one it cannot send at this ptime. */
   setCodec(codec: AudioCodec, telephoneEventPt: number | undefined): void {
-    this.telephoneEventPt = telephoneEventPt;
     const old = this.encoding;
-    if (codec.name === old.codec.name) {
-      this.encoding = { ...old, codec };
-      return;
-    }
-    this.encoding = this.openEncoding(codec);
+    const next = codec.name === old.codec.name ? { ...old, codec } : this.openEncoding(codec);
+    this.telephoneEventPt = telephoneEventPt;
+    this.encoding = next;
+    if (next.voice === old.voice) return;
     old.voice.close();
     // A key press half sent counts in the old clock: it ends here, unsent further.
     if (this.encoding.voice.clockRateHz !== old.voice.clockRateHz) this.dtmf = undefined;
@@ -250,6 +249,10 @@ export class AudioSendPath {
   }
 
   private openEncoding(codec: AudioCodec): Encoding {
+    // RFC 6716 §2.1.4: one Opus frame lasts 2.5 to 60 ms, and we send one frame per packet.
+    if (codec.name === 'opus' && !OPUS_FRAME_MS.includes(this.opts.ptimeMs)) {
+      throw new RangeError(`ptime ${this.opts.ptimeMs} ms is not an Opus frame duration (${OPUS_FRAME_MS.join(', ')} ms)`);
+    }
     const voice = openVoiceCodec(codec.name, this.deviceRateHz);
     const timestampPerPacket = (voice.clockRateHz * this.opts.ptimeMs) / 1000;
     if (!Number.isInteger(timestampPerPacket)) {

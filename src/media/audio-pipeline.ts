@@ -167,13 +167,13 @@ export class AudioPipeline {
     if (this.state === 'running') this.applyDirection();
   }
 
-  /** A re-negotiation kept the stream but changed the codec or the telephone-event payload type. */
+  /** A re-negotiation kept the stream but changed the codec or the telephone-event payload type; throws RangeError, changing nothing, for a codec that cannot be sent at this ptime (Opus at 30 ms). */
   setCodec(codec: AudioCodec, telephoneEventPt: number | undefined): void {
     if (this.state === 'closed') return;
     const frameMs = this.receivePath.frameMs;
-    this.codec = codec;
-    this.sendPath.setCodec(codec, telephoneEventPt);
+    this.sendPath.setCodec(codec, telephoneEventPt); // throws first for a codec it cannot send: nothing changed then
     this.receivePath.setCodec(codec, telephoneEventPt);
+    this.codec = codec;
     if (this.reporter.setClockRate(this.sendPath.clockRateHz)) this.sendClock = undefined;
     if (this.state === 'running' && this.receivePath.frameMs !== frameMs) this.startPlayout();
   }

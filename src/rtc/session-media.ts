@@ -244,7 +244,11 @@ export class SessionMedia {
     const send = n.localDirection === 'sendrecv' || n.localDirection === 'sendonly';
     const receive = n.localDirection === 'sendrecv' || n.localDirection === 'recvonly';
     if (this.pipeline) {
-      this.pipeline.setCodec(codec, n.telephoneEventPt);
+      try {
+        this.pipeline.setCodec(codec, n.telephoneEventPt);
+      } catch (error) {
+        this.events.emit('error', { error, context: `audio codec change to ${codec.name}` }); // the old codec goes on
+      }
       this.pipeline.setDirection(send, receive);
       return;
     }

@@ -187,6 +187,16 @@ test('a codec change in mid-call (PCMU → G.722 → opus, devices at 8 kHz) kee
   }
 });
 
+test('a change to Opus at a ptime Opus has no frame for (30 ms) is refused and the call keeps its codec', async (t) => {
+  const { clock, a, b } = await call(t, CODECS.PCMU, 8000, 30);
+  clock.advance(300);
+  assert.throws(() => a.pipeline.setCodec(CODECS.opus, EVENT_PT), RangeError);
+  clock.advance(600);
+  assert.equal(a.pipeline.stats().codec, 'PCMU');
+  assert.equal(a.rtp.log.at(-1)?.pt, 0);
+  assertHears(b, 1000, 600, 'B still on PCMU', 500, 300);
+});
+
 test('a corrupt Opus packet is concealed and counted, and the call goes on', async (t) => {
   const { clock, a, b } = await call(t, CODECS.opus, 16000);
   a.rtp.corrupt = (n, payload) => (n === 25 ? Uint8Array.of(0xff, 0xff, 0xff) : payload);
