@@ -2,9 +2,10 @@
 // (telephone-event) or the jitter buffer (audio); the playout clock asks for one frame per
 // packet time, which is decoded, or concealed when it is missing, then resampled to the
 // speaker's rate if the codec's PCM rate is another. Concealment: Opus's own decoder; for
-// G.711 and G.722 the G.711 Appendix I concealer, which for G.722 runs on 16 kHz samples (its
-// pitch search then spans 2.5–7.5 ms and its fade-out 30 ms: coarser than at 8 kHz, but it
-// repeats the last period and fades like G.722 Appendix III's simplest mode).
+// G.711 and G.722 the G.711 Appendix I concealer, which for G.722 runs on the 16 kHz samples:
+// its pitch search then spans 2.5–7.5 ms and its fade-out 30 ms, coarser than at 8 kHz (a low
+// voice repeats two periods' worth less well) until G.722's own Appendix III/IV concealment
+// replaces it.
 //
 // Three details of a real stream:
 // - The jitter buffer needs one packet duration. It is the duration of the first audio packet

@@ -54,6 +54,8 @@ class FakeRtp implements AudioRtp {
   readonly log: Array<{ pt: number; timestamp: number; bytes: number }> = [];
   /** Rewrites a payload on its way out (a corrupting network), by packet number. */
   corrupt: ((n: number, payload: Uint8Array) => Uint8Array) | undefined;
+  /** Loses packets on the way, by packet number. */
+  drop: ((n: number) => boolean) | undefined;
   private readonly packetizer: RtpPacketizer;
   private received = 0;
 
@@ -72,7 +74,7 @@ class FakeRtp implements AudioRtp {
   send(payload: Uint8Array, samples: number, marker = false, payloadType?: number): void {
     const n = this.log.push({ pt: payloadType ?? 0, timestamp: this.packetizer.nextTimestamp, bytes: payload.length });
     const bytes = this.packetizer.packetize(this.corrupt?.(n - 1, payload) ?? payload, samples, marker, payloadType);
-    this.peer?.onRtp(bytes);
+    if (!this.drop?.(n - 1)) this.peer?.onRtp(bytes);
   }
   skip(samples: number): void {
     this.packetizer.advanceTimestamp(samples);
@@ -196,6 +198,22 @@ test('a change to Opus at a ptime Opus has no frame for (30 ms) is refused and t
   assert.equal(a.rtp.log.at(-1)?.pt, 0);
   assertHears(b, 1000, 600, 'B still on PCMU', 500, 300);
 });
+
+for (const name of ['G722', 'opus'] as const) {
+  test(`a lost ${name} packet is concealed and the tone carries on through the gap`, async (t) => {
+    const { clock, a, b } = await call(t, CODECS[name], 16000);
+    a.rtp.drop = (n) => n === 30;
+    clock.advance(1000);
+    const s = b.pipeline.stats();
+    assert.equal(s.receive.jitterBuffer.lost, 1);
+    assert.equal(s.concealed, 1);
+    // The gap is somewhere in 600..700 ms of B's playout (packet 30 plus the buffer's delay): every 20 ms there still holds the tone.
+    for (let at = 600; at < 700; at += 20) {
+      const level = goertzelAmplitude(b.playback.window(at, 20), 1000, 16000);
+      assert.ok(level > 1500, `${name}: 1 kHz at ${level.toFixed(0)} in ${at}..${at + 20} ms`);
+    }
+  });
+}
 
 test('a corrupt Opus packet is concealed and counted, and the call goes on', async (t) => {
   const { clock, a, b } = await call(t, CODECS.opus, 16000);
