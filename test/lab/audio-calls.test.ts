@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SineSource, decodeWav, encodeWav, goertzelAmplitude } from '../../src/media/index.js';
 import { LocalPortManager } from '../../src/nat/index.js';
-import { RtcClient, type MediaChanged, type Session, type SessionState } from '../../src/rtc/index.js';
+import { RtcClient, type CallQualityChanged, type MediaChanged, type Session, type SessionState } from '../../src/rtc/index.js';
 import { DEFAULT_TIMERS } from '../../src/sip/transaction/index.js';
 import { SystemClock } from '../../src/util/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -35,6 +35,7 @@ let client: RtcClient;
 let ourCodecs: string[] = ['PCMU', 'PCMA'];
 const dtmfHeard: Array<{ session: string; digit: string }> = [];
 const mediaEvents: MediaChanged[] = [];
+const qualityEvents: CallQualityChanged[] = [];
 
 before(async () => {
   const sine = new SineSource({ frequencyHz: OUR_HZ, sampleRateHz: 8000, amplitude: 8000 });
@@ -56,6 +57,7 @@ before(async () => {
   });
   client.events.on('dtmfReceived', (e) => dtmfHeard.push(e));
   client.events.on('mediaChanged', (e) => mediaEvents.push(e));
+  client.events.on('callQuality', (e) => qualityEvents.push(e));
 });
 
 after(async () => {
@@ -203,6 +205,9 @@ for (const [codec, sdpName, clockRateHz] of [['G722', 'G722', 8000], ['opus', 'o
     console.log(`# ${codec} outgoing: ${JSON.stringify({ ...s.media?.audioStats, send: undefined, receive: undefined })}, quality ${JSON.stringify(s.media?.qualityReport())}`);
     assert.equal(s.media?.audioStats?.codec, codec);
     assert.equal(s.media?.audioStats?.receive.undecodable, 0);
+    // The first report is due 2.5 s into the call's audio; 150 packets take 3 s.
+    const reported = qualityEvents.filter((e) => e.session === s.id);
+    assert.ok(reported.length > 0 && reported.every((e) => e.codec === codec && e.mos >= 1 && e.mos <= 4.5), `callQuality events ${JSON.stringify(reported)}`);
     s.hangup();
     await waitState(s, 'ended');
     await waitForClosedWav(speakerPath);
