@@ -29,8 +29,10 @@ export const LOCAL_CODECS: Readonly<Record<CodecName, LocalCodec>> = {
   PCMA: { name: 'PCMA', payloadType: 8, clockRateHz: 8000, channels: 1 },
   // RFC 3551 §4.5.2: G.722 samples at 16 kHz but its RTP clock runs at 8000 Hz.
   G722: { name: 'G722', payloadType: 9, clockRateHz: 8000, channels: 1 },
-  // RFC 7587 §7: opus is always described as opus/48000/2, whatever it actually carries.
-  opus: { name: 'opus', payloadType: 111, clockRateHz: 48000, channels: 2, fmtp: 'useinbandfec=1' },
+  // RFC 7587 §7: opus is always described as opus/48000/2, whatever it actually carries. §6.1:
+  // we play and capture at most 16 kHz (a peer need not spend bits above), and we do not claim
+  // useinbandfec=1, since our decoder (opusscript's glue) cannot read in-band FEC.
+  opus: { name: 'opus', payloadType: 111, clockRateHz: 48000, channels: 2, fmtp: 'maxplaybackrate=16000;sprop-maxcapturerate=16000' },
 };
 
 export const LOCAL_TELEPHONE_EVENT = { payloadType: 101, clockRateHz: 8000, fmtp: '0-16' } as const;

@@ -7,11 +7,11 @@ import { ALICE_IP, BOB_IP, audioAttributes, local, mediaLines, peerOffer, sdp } 
 const answerFrom = (formats: string, ...attributes: string[]) =>
   parseSessionDescription(sdp('v=0', `o=bob 1 1 IN IP4 ${BOB_IP}`, 's=-', `c=IN IP4 ${BOB_IP}`, 't=0 0', `m=audio 49920 RTP/AVP ${formats}`, ...attributes));
 
-test('the offer lists our codecs in preference order, opus at 111 with in-band FEC, telephone-event at 101 (8000 Hz) and 110 (48000 Hz)', () => {
+test('the offer lists our codecs in preference order, opus at 111 at most 16 kHz, telephone-event at 101 (8000 Hz) and 110 (48000 Hz)', () => {
   const offer = createOffer(local({ codecs: ['opus', 'G722', 'PCMU', 'PCMA'], telephoneEvent: true }));
   assert.deepEqual(mediaLines(offer), ['m=audio 40000 RTP/AVP 111 9 0 8 101 110']);
   assert.deepEqual(audioAttributes(offer), [
-    'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:9 G722/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 maxplaybackrate=16000;sprop-maxcapturerate=16000', 'a=rtpmap:9 G722/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
     'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=rtpmap:110 telephone-event/48000', 'a=fmtp:110 0-16', 'a=ptime:20', 'a=sendrecv',
   ]);
 });
@@ -62,7 +62,7 @@ test('the answer keeps the offer\'s dynamic payload types for opus and telephone
   assert.ok(result.ok);
   assert.deepEqual(mediaLines(result.sdp), ['m=audio 40000 RTP/AVP 96 97']);
   assert.deepEqual(audioAttributes(result.sdp).slice(0, 4), [
-    'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1', 'a=rtpmap:97 telephone-event/48000', 'a=fmtp:97 0-16',
+    'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 maxplaybackrate=16000;sprop-maxcapturerate=16000', 'a=rtpmap:97 telephone-event/48000', 'a=fmtp:97 0-16',
   ]);
   assert.deepEqual(result.negotiated.codec, { name: 'opus', payloadType: 96, clockRateHz: 48000, channels: 2, fmtp: 'maxplaybackrate=16000' });
   assert.equal(result.negotiated.telephoneEventPt, 97);
