@@ -11,7 +11,7 @@ import { ALG_ADVICE, RtcClient, type ProfileConfig } from '../rtc/index.js';
 import { localAddress } from './local-address.js';
 import { Registry } from '../registry/index.js';
 import { SystemClock } from '../util/clock.js';
-import { AdminCredentials, buildServer, isLoopback, type StatusSource } from '../web/index.js';
+import { AdminCredentials, buildServer, callsStatus, isLoopback, type StatusSource } from '../web/index.js';
 import { createLogger } from './logger.js';
 import { sdNotify } from './sd-notify.js';
 
@@ -192,11 +192,7 @@ export class Daemon {
           mappings: this.ports.mappings.map((m) => ({ kind: m.kind, local: `${m.local.address}:${m.local.port}`, public: `${m.mapping.address}:${m.mapping.port}`, via: m.mapping.via })),
         };
       },
-      calls: () => this.rtc.sessions.flatMap((c) => (c.state === 'ended' ? [] : [{
-        id: c.id, direction: c.direction, state: c.state, peer: c.peer, codec: c.media?.negotiated?.codec.name ?? null,
-        path: c.media?.negotiated ? `${c.media.negotiated.remoteAddress}:${c.media.negotiated.remoteRtpPort}` : null,
-        rtp: { sent: c.media?.counters.sent ?? 0, received: c.media?.counters.received ?? 0, lost: c.media?.counters.lost ?? 0, jitterMs: Math.round((c.media?.jitterMs ?? 0) * 10) / 10 },
-      }])),
+      calls: () => callsStatus(this.rtc.sessions),
       phoneState: () => this.phone.state,
       problems: () => this.registry.problems.map((p) => p.message),
     };

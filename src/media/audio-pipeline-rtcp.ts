@@ -39,7 +39,7 @@ export interface RtcpReporterOptions {
 }
 
 export class RtcpReporter {
-  private readonly clockRateHz: number;
+  private clockRateHz: number;
   private source: { ssrc: number; stats: RtpReceptionStats } | undefined;
   /** A.3: expected and received at the last report, for the fraction lost in the interval. */
   private prior = { expected: 0, received: 0 };
@@ -61,6 +61,24 @@ export class RtcpReporter {
 
   get counts(): { readonly sent: number; readonly received: number } {
     return { sent: this.reportsSent, received: this.reportsReceived };
+  }
+
+  /** RFC 3550 A.8 interarrival jitter of the peer's stream, ms; 0 before any packet. */
+  get jitterMs(): number {
+    const snap = this.source?.stats.snapshot();
+    return snap ? (snap.jitter * 1000) / this.clockRateHz : 0;
+  }
+
+  /**
+   * The codec changed to one with another RTP clock: jitter in the old units means nothing in the
+   * new ones, so the peer's stream is measured afresh (loss counts restart with it). Returns
+   * whether the rate changed.
+   */
+  setClockRate(clockRateHz: number): boolean {
+    if (clockRateHz === this.clockRateHz) return false;
+    this.clockRateHz = clockRateHz;
+    this.source = undefined;
+    return true;
   }
 
   /** An RTP packet of the peer's stream (A.1 sequence checks, A.8 jitter). */

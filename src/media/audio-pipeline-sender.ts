@@ -1,25 +1,24 @@
 // The sending half of one call's audio, without I/O: 10 ms microphone frames wait in a short
-// queue, and on every pacer tick one ptime of them becomes a G.711 packet — or, while a key
-// press is being sent, an RFC 4733 telephone-event packet (dtmf-sender.ts: the event replaces
-// the audio from a packet boundary on, and the microphone frames of that time are dropped so the
-// capture stays in step).
+// queue, and on every pacer tick one ptime of them becomes a packet of the negotiated codec
+// (resampled first when the codec's PCM rate is not the device's) — or, while a key press is
+// being sent, an RFC 4733 telephone-event packet (dtmf-sender.ts: the event replaces the audio
+// from a packet boundary on, and the microphone frames of that time are dropped so the capture
+// stays in step). Timestamps count in the codec's RTP clock (8000 Hz for G.711 and G.722,
+// 48000 Hz for Opus), and so do the events' (RFC 4733 §2.1).
 //
 // The queue is elastic. A tick that finds less than one ptime of audio sends silence and keeps
 // what is there, which gives the capture one frame of slack when its timer and the pacer's fire
 // at the same instant in either order; a queue longer than `maxQueuedMs` (a bursty or slightly
 // fast sound card clock) loses its oldest samples, so the mouth-to-ear delay stays bounded.
 import { CodedError } from '../util/index.js';
+import type { AudioCodec as VoiceCodec } from './audio-codec.js';
+import { openVoiceCodec, type AudioCodec } from './audio-pipeline-codec.js';
+import { Resampler } from './audio-pipeline-resampler.js';
+import type { AudioSampleRateHz } from './audio-types.js';
 import { DtmfSender } from './dtmf-sender.js';
-import { encodeAlaw, encodeUlaw } from './g711.js';
 import { TelephoneEventError, dtmfDigitOf, dtmfEventCode, type DtmfDigit } from './telephone-event.js';
 
-export type AudioCodecName = 'PCMU' | 'PCMA';
-
-/** The negotiated codec and the payload type the peer listed for it. */
-export interface AudioCodec {
-  readonly name: AudioCodecName;
-  readonly payloadType: number;
-}
+export { type AudioCodec, type AudioCodecName } from './audio-pipeline-codec.js';
 
 export type AudioPipelineErrorCode =
   /** sendDtmf() but the peer did not accept telephone-event (RFC 4733 §7.1.1). */
@@ -31,7 +30,9 @@ export type AudioPipelineErrorCode =
 
 export class AudioPipelineError extends CodedError<AudioPipelineErrorCode> {}
 
+/** The device rate when none is given: G.711's. */
 export const AUDIO_SAMPLE_RATE_HZ = 8000;
+const OPUS_FRAME_MS: readonly number[] = [2.5, 5, 10, 20, 40, 60];
 /** RFC 4733 leaves the pause between two events to the sender; 60 ms of audio keeps them apart for any receiver. */
 export const DTMF_INTER_DIGIT_GAP_MS = 60;
 
@@ -52,6 +53,8 @@ export interface AudioSendPathOptions {
   readonly codec: AudioCodec;
   readonly telephoneEventPt?: number;
   readonly ptimeMs: number;
+  /** The microphone's rate; default 8000. */
+  readonly sampleRateHz?: AudioSampleRateHz;
   /** Most microphone audio held back; default three packets. */
   readonly maxQueuedMs?: number;
   /** Shortest key press sent; default DtmfSender's 100 ms. */
@@ -100,9 +103,20 @@ class SampleQueue {
   }
 }
 
+/** One codec instance with its resampler and RTP clock; replaced whole when the codec changes. */
+interface Encoding {
+  readonly codec: AudioCodec;
+  readonly voice: VoiceCodec;
+  readonly resampler: Resampler;
+  /** RTP timestamp units per packet. */
+  readonly timestampPerPacket: number;
+}
+
 export class AudioSendPath {
-  private codec: AudioCodec;
+  private encoding: Encoding;
   private telephoneEventPt: number | undefined;
+  private readonly deviceRateHz: AudioSampleRateHz;
+  /** Microphone samples per packet. */
   private readonly samplesPerPacket: number;
   private readonly maxQueued: number;
   private readonly queue = new SampleQueue();
@@ -114,14 +128,20 @@ export class AudioSendPath {
   private counts = { audioPackets: 0, dtmfPackets: 0, dtmfDigits: 0, captureUnderruns: 0, droppedSamples: 0 };
 
   constructor(private readonly opts: AudioSendPathOptions) {
-    this.codec = opts.codec;
+    this.deviceRateHz = opts.sampleRateHz ?? AUDIO_SAMPLE_RATE_HZ;
     this.telephoneEventPt = opts.telephoneEventPt;
-    this.samplesPerPacket = (AUDIO_SAMPLE_RATE_HZ * opts.ptimeMs) / 1000;
+    this.samplesPerPacket = (this.deviceRateHz * opts.ptimeMs) / 1000;
     if (!Number.isInteger(this.samplesPerPacket) || this.samplesPerPacket <= 0) {
-      throw new RangeError(`ptime ${opts.ptimeMs} ms is not a whole, positive number of samples at 8 kHz`);
+      throw new RangeError(`ptime ${opts.ptimeMs} ms is not a whole, positive number of samples at ${this.deviceRateHz} Hz`);
     }
-    this.maxQueued = Math.max(this.samplesPerPacket, Math.round(((opts.maxQueuedMs ?? 3 * opts.ptimeMs) * AUDIO_SAMPLE_RATE_HZ) / 1000));
+    this.encoding = this.openEncoding(opts.codec);
+    this.maxQueued = Math.max(this.samplesPerPacket, Math.round(((opts.maxQueuedMs ?? 3 * opts.ptimeMs) * this.deviceRateHz) / 1000));
     this.gapTicks = Math.ceil((opts.dtmfGapMs ?? DTMF_INTER_DIGIT_GAP_MS) / opts.ptimeMs);
+  }
+
+  /** The RTP clock rate of the codec in use. */
+  get clockRateHz(): number {
+    return this.encoding.voice.clockRateHz;
   }
 
   get stats(): AudioSendStats {
@@ -133,10 +153,21 @@ export class AudioSendPath {
     return this.digits.length + (this.dtmf ? 1 : 0);
   }
 
-  /** A renegotiation changed the codec or the telephone-event payload type. */
+  /** A renegotiation changed the codec or the telephone-event payload type; throws RangeError (keeping the old codec) for one it cannot send at this ptime. */
   setCodec(codec: AudioCodec, telephoneEventPt: number | undefined): void {
-    this.codec = codec;
+    const old = this.encoding;
+    const next = codec.name === old.codec.name ? { ...old, codec } : this.openEncoding(codec);
     this.telephoneEventPt = telephoneEventPt;
+    this.encoding = next;
+    if (next.voice === old.voice) return;
+    old.voice.close();
+    // A key press half sent counts in the old clock: it ends here, unsent further.
+    if (this.encoding.voice.clockRateHz !== old.voice.clockRateHz) this.dtmf = undefined;
+  }
+
+  /** Frees the codec (Opus holds WASM memory). */
+  close(): void {
+    this.encoding.voice.close();
   }
 
   /** One microphone frame (any length; the capture delivers 10 ms). */
@@ -164,13 +195,14 @@ export class AudioSendPath {
     const actions: AudioSendAction[] = [];
     const dropped = skipped * this.samplesPerPacket;
     if (dropped > 0) this.counts.droppedSamples += this.queue.take(dropped);
+    const skippedTimestamp = skipped * this.encoding.timestampPerPacket;
     if (!this.dtmf && this.gapTicksLeft === 0) this.startNextDigit();
     if (this.dtmf) {
       this.counts.droppedSamples += this.queue.take(this.samplesPerPacket);
       this.sendDtmfTick(1 + skipped, actions);
       return actions;
     }
-    if (dropped > 0) actions.push({ kind: 'skip', samples: dropped });
+    if (skippedTimestamp > 0) actions.push({ kind: 'skip', samples: skippedTimestamp });
     if (this.gapTicksLeft > 0) this.gapTicksLeft--;
     actions.push(this.audioPacket());
     return actions;
@@ -181,7 +213,7 @@ export class AudioSendPath {
     if (digit === undefined || this.telephoneEventPt === undefined) return;
     this.dtmf = new DtmfSender({
       digit,
-      clockRateHz: AUDIO_SAMPLE_RATE_HZ,
+      clockRateHz: this.encoding.voice.clockRateHz,
       ptimeMs: this.opts.ptimeMs,
       ...(this.opts.dtmfDurationMs === undefined ? {} : { minDurationMs: this.opts.dtmfDurationMs }),
     });
@@ -211,7 +243,22 @@ export class AudioSendPath {
     // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt; the stream starts with one.
     const marker = this.first;
     this.first = false;
-    const payload = this.codec.name === 'PCMA' ? encodeAlaw(pcm) : encodeUlaw(pcm);
-    return { kind: 'send', payload, samples: this.samplesPerPacket, marker, payloadType: this.codec.payloadType, dtmf: false };
+    const { codec, voice, resampler, timestampPerPacket } = this.encoding;
+    const payload = voice.encode(resampler.process(pcm));
+    return { kind: 'send', payload, samples: timestampPerPacket, marker, payloadType: codec.payloadType, dtmf: false };
+  }
+
+  private openEncoding(codec: AudioCodec): Encoding {
+    // RFC 6716 §2.1.4: one Opus frame lasts 2.5 to 60 ms, and we send one frame per packet.
+    if (codec.name === 'opus' && !OPUS_FRAME_MS.includes(this.opts.ptimeMs)) {
+      throw new RangeError(`ptime ${this.opts.ptimeMs} ms is not an Opus frame duration (${OPUS_FRAME_MS.join(', ')} ms)`);
+    }
+    const voice = openVoiceCodec(codec.name, this.deviceRateHz);
+    const timestampPerPacket = (voice.clockRateHz * this.opts.ptimeMs) / 1000;
+    if (!Number.isInteger(timestampPerPacket)) {
+      voice.close();
+      throw new RangeError(`ptime ${this.opts.ptimeMs} ms is not a whole number of ${codec.name} timestamp units`);
+    }
+    return { codec, voice, resampler: new Resampler(this.deviceRateHz, voice.sampleRateHz as AudioSampleRateHz), timestampPerPacket };
   }
 }

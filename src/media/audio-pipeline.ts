@@ -1,4 +1,6 @@
-// One call's audio path. Send: microphone frames (10 ms) → one packet per ptime → G.711 → RTP,
+// One call's audio path. Send: microphone frames (10 ms) → one packet per ptime → the
+// negotiated codec (G.711, G.722 or Opus, resampled between the device's and the codec's rate
+// where they differ) → RTP,
 // on PacketPacer's absolute schedule, with RFC 4733 key presses in place of audio while they
 // are sent. Receive: RTP → telephone-event to the DTMF receiver, audio to the jitter buffer →
 // one frame per packet time decoded or concealed → speaker. RTCP SR/RR on the RTP port
@@ -11,9 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { TypedEmitter, type Clock, type TimerHandle } from '../util/index.js';
 import { AudioReceivePath, type AudioJitterOptions, type AudioReceiveStats } from './audio-pipeline-receiver.js';
 import { RtcpReporter } from './audio-pipeline-rtcp.js';
-import {
-  AUDIO_SAMPLE_RATE_HZ, AudioPipelineError, AudioSendPath, type AudioCodec, type AudioCodecName, type AudioSendStats,
-} from './audio-pipeline-sender.js';
+import { AudioPipelineError, AudioSendPath, type AudioCodec, type AudioCodecName, type AudioSendStats } from './audio-pipeline-sender.js';
 import { AUDIO_FRAME_MS, type AudioCapture, type AudioPlayback } from './audio-types.js';
 import { callQuality, type CallQuality } from './e-model.js';
 import { PacketPacer, type PacerTick } from './packet-pacer.js';
@@ -36,7 +36,7 @@ export interface AudioPipelineOptions {
   readonly capture: AudioCapture;
   readonly playback: AudioPlayback;
   readonly codec: AudioCodec;
-  /** The peer's telephone-event payload type; without one, sendDtmf() throws. */
+  /** The peer's telephone-event payload type, at the codec's RTP clock rate; without one, sendDtmf() throws. */
   readonly telephoneEventPt?: number;
   readonly ptimeMs: number;
   /** RTCP report interval; 0 sends none (RTCP not multiplexed, so no socket for it). Default 5000. */
@@ -55,7 +55,23 @@ export type AudioPipelineEvents = {
   dtmf: { readonly digit: DtmfDigit; readonly ssrc: number };
   /** A device or the socket failed; the call goes on, with silence where the audio was. */
   error: { readonly error: unknown; readonly context: string };
+  /** The call's quality, with every RTCP report of ours (every RTCP_INTERVAL_MS when RTCP is off). */
+  quality: AudioQualityReport;
 };
+
+/** What the web page shows of a call's audio: the codec, the network and the E-model's verdict. */
+export interface AudioQualityReport {
+  readonly codec: AudioCodecName;
+  /** RFC 3550 A.8 interarrival jitter of the peer's stream. */
+  readonly jitterMs: number;
+  /** Network loss plus late packets, of those expected so far. */
+  readonly lossPercent: number;
+  /** From RTCP; undefined until the peer reported on an SR of ours. */
+  readonly rttMs: number | undefined;
+  /** G.107 R and MOS (e-model.ts). */
+  readonly r: number;
+  readonly mos: number;
+}
 
 export interface AudioPipelineStats {
   readonly codec: AudioCodecName;
@@ -112,11 +128,13 @@ export class AudioPipeline {
     this.codec = opts.codec;
     const dtmf = opts.telephoneEventPt === undefined ? {} : { telephoneEventPt: opts.telephoneEventPt };
     this.sendPath = new AudioSendPath({
-      codec: opts.codec, ptimeMs: opts.ptimeMs, ...dtmf,
+      codec: opts.codec, ptimeMs: opts.ptimeMs, sampleRateHz: opts.capture.sampleRateHz, ...dtmf,
       ...(opts.dtmfDurationMs === undefined ? {} : { dtmfDurationMs: opts.dtmfDurationMs }),
     });
-    this.receivePath = new AudioReceivePath({ codec: opts.codec, ptimeMs: opts.ptimeMs, ...dtmf, ...(opts.jitter ? { jitter: opts.jitter } : {}) });
-    this.reporter = new RtcpReporter({ ssrc: opts.rtp.ssrc, cname: opts.cname ?? randomBytes(12).toString('base64url'), clockRateHz: AUDIO_SAMPLE_RATE_HZ });
+    this.receivePath = new AudioReceivePath({
+      codec: opts.codec, ptimeMs: opts.ptimeMs, sampleRateHz: opts.playback.sampleRateHz, ...dtmf, ...(opts.jitter ? { jitter: opts.jitter } : {}),
+    });
+    this.reporter = new RtcpReporter({ ssrc: opts.rtp.ssrc, cname: opts.cname ?? randomBytes(12).toString('base64url'), clockRateHz: this.sendPath.clockRateHz });
     this.rtcpIntervalMs = opts.rtcpIntervalMs ?? RTCP_INTERVAL_MS;
     this.wallOffsetMs = (opts.wallClockMs ?? Date.now)() - opts.clock.now();
   }
@@ -135,7 +153,7 @@ export class AudioPipeline {
     );
     this.applyDirection();
     this.startPlayout();
-    if (this.rtcpIntervalMs > 0) this.scheduleRtcp(this.rtcpIntervalMs / 2); // §6.2: the first report after half an interval
+    this.scheduleReport(this.reportIntervalMs / 2); // §6.2: the first report after half an interval
     const results = await Promise.allSettled([capture.start(), playback.start()]);
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.fail(r.reason, i === 0 ? 'capture start' : 'playback start');
@@ -149,11 +167,15 @@ export class AudioPipeline {
     if (this.state === 'running') this.applyDirection();
   }
 
-  /** A re-negotiation kept the stream but changed the codec or the telephone-event payload type. */
+  /** A re-negotiation kept the stream but changed the codec or the telephone-event payload type; throws RangeError, changing nothing, for a codec that cannot be sent at this ptime (Opus at 30 ms). */
   setCodec(codec: AudioCodec, telephoneEventPt: number | undefined): void {
-    this.codec = codec;
-    this.sendPath.setCodec(codec, telephoneEventPt);
+    if (this.state === 'closed') return;
+    const frameMs = this.receivePath.frameMs;
+    this.sendPath.setCodec(codec, telephoneEventPt); // throws first for a codec it cannot send: nothing changed then
     this.receivePath.setCodec(codec, telephoneEventPt);
+    this.codec = codec;
+    if (this.reporter.setClockRate(this.sendPath.clockRateHz)) this.sendClock = undefined;
+    if (this.state === 'running' && this.receivePath.frameMs !== frameMs) this.startPlayout();
   }
 
   /** Queues RFC 4733 key presses, sent one after another; throws AudioPipelineError. */
@@ -179,7 +201,7 @@ export class AudioPipeline {
       lost: counters.lost,
       late: receive.jitterBuffer.late,
       concealed: receive.jitterBuffer.concealed,
-      jitterMs: this.rtp.jitterMs,
+      jitterMs: this.reporter.jitterMs,
       currentDelayMs: Math.max(0, receive.jitterBuffer.currentDelayMs) + this.opts.playback.bufferedMs,
       rttMs: this.reporter.rttMs,
       dtmfSent: send.dtmfDigits,
@@ -193,11 +215,21 @@ export class AudioPipeline {
 
   /** G.107 estimate: network loss plus late packets, the RTT from RTCP (0 before it is known), the buffer delay. */
   callQuality(): CallQuality {
+    return this.quality().quality;
+  }
+
+  /** The codec, jitter, loss, RTT and the E-model's R and MOS, as of now. */
+  qualityReport(): AudioQualityReport {
+    const { stats, lossPercent, quality } = this.quality();
+    return { codec: stats.codec, jitterMs: stats.jitterMs, lossPercent, rttMs: stats.rttMs, r: quality.r, mos: quality.mos };
+  }
+
+  private quality(): { stats: AudioPipelineStats; lossPercent: number; quality: CallQuality } {
     const s = this.stats();
     const reception = this.reporter.reception;
     const expected = reception?.expected ?? 0;
     const lossPercent = expected > 0 ? Math.min(100, Math.max(0, (100 * (Math.max(0, reception?.lost ?? 0) + s.late)) / expected)) : 0;
-    return callQuality({
+    const quality = callQuality({
       rttMs: s.rttMs ?? 0,
       jitterMs: s.jitterMs,
       lossPercent,
@@ -206,6 +238,7 @@ export class AudioPipeline {
       jitterBufferDelayMs: s.currentDelayMs,
       ptimeMs: this.opts.ptimeMs,
     });
+    return { stats: s, lossPercent, quality };
   }
 
   /** Stops everything, sends RTCP BYE, closes the devices. Idempotent; the RTP session stays open. */
@@ -219,6 +252,8 @@ export class AudioPipeline {
     this.rtcpTimer = undefined;
     if (wasRunning && this.rtcpIntervalMs > 0) this.sendRtcpPacket(this.reporter.bye());
     for (const off of this.unsubscribe.splice(0)) off();
+    this.sendPath.close();
+    this.receivePath.close();
     const results = await Promise.allSettled([this.opts.capture.close(), this.opts.playback.close()]);
     for (const r of results) if (r.status === 'rejected') this.fail(r.reason, 'device close');
   }
@@ -231,7 +266,7 @@ export class AudioPipeline {
     if (this.sendPacer?.isRunning) return;
     // After a pause (hold) the timestamp moves on by the time that passed (RFC 3550 §5.1).
     if (this.lastSendTickMs !== undefined) {
-      const idle = Math.round((this.clock.now() - this.lastSendTickMs) * (AUDIO_SAMPLE_RATE_HZ / 1000));
+      const idle = Math.round((this.clock.now() - this.lastSendTickMs) * (this.sendPath.clockRateHz / 1000));
       if (idle > 0) this.rtp.skip(idle);
     }
     this.sendClock = undefined;
@@ -263,7 +298,7 @@ export class AudioPipeline {
       joined.set(pcm, this.pendingOut.length);
       pcm = joined;
     }
-    const frame = (AUDIO_SAMPLE_RATE_HZ * AUDIO_FRAME_MS) / 1000;
+    const frame = (this.opts.playback.sampleRateHz * AUDIO_FRAME_MS) / 1000;
     let at = 0;
     for (; at + frame <= pcm.length; at += frame) this.opts.playback.write(pcm.subarray(at, at + frame));
     this.pendingOut = pcm.slice(at);
@@ -278,17 +313,28 @@ export class AudioPipeline {
     if (digit !== undefined) this.events.emit('dtmf', { digit, ssrc: p.ssrc });
   }
 
-  private scheduleRtcp(delayMs: number): void {
+  /** The RTCP interval, or the quality event's own when there is no RTCP. */
+  private get reportIntervalMs(): number {
+    return this.rtcpIntervalMs > 0 ? this.rtcpIntervalMs : RTCP_INTERVAL_MS;
+  }
+
+  /** An RTCP report (if RTCP is on) and the quality event, then the next one an interval later. */
+  private scheduleReport(delayMs: number): void {
     this.rtcpTimer = this.clock.setTimer(delayMs, () => {
       this.rtcpTimer = undefined;
       if (this.state !== 'running') return;
-      const now = this.clock.now();
-      const sending = this.rtp.sending;
-      const clock = this.sendClock;
-      const rtpTimestamp = clock ? clock.timestamp + Math.round((now - clock.atMs) * (AUDIO_SAMPLE_RATE_HZ / 1000)) : sending.nextTimestamp;
-      this.sendRtcpPacket(this.reporter.report(now, this.ntpMs(), { packetCount: sending.packetCount, octetCount: sending.octetCount, rtpTimestamp: rtpTimestamp >>> 0 }));
-      this.scheduleRtcp(this.rtcpIntervalMs);
+      if (this.rtcpIntervalMs > 0) this.sendReport();
+      this.scheduleReport(this.reportIntervalMs);
+      this.events.emit('quality', this.qualityReport());
     });
+  }
+
+  private sendReport(): void {
+    const now = this.clock.now();
+    const sending = this.rtp.sending;
+    const clock = this.sendClock;
+    const rtpTimestamp = clock ? clock.timestamp + Math.round((now - clock.atMs) * (this.sendPath.clockRateHz / 1000)) : sending.nextTimestamp;
+    this.sendRtcpPacket(this.reporter.report(now, this.ntpMs(), { packetCount: sending.packetCount, octetCount: sending.octetCount, rtpTimestamp: rtpTimestamp >>> 0 }));
   }
 
   private sendRtcpPacket(bytes: Uint8Array): void {

@@ -144,6 +144,7 @@ export {
   type AudioSampleRateHz,
   type CapturedFrame,
 } from './audio-device.js';
+export { captureRateFor } from './audio-device-rate.js';
 export { AudioSpecError, type AudioSpecErrorCode, type AudioSpec, parseAudioSpec } from './audio-spec.js';
 export { WavError, type WavErrorCode, type WavAudio, decodeWav, encodeWav } from './audio-wav.js';
 export {
@@ -154,6 +155,7 @@ export {
   type AudioPipelineEvents,
   type AudioPipelineOptions,
   type AudioPipelineStats,
+  type AudioQualityReport,
   type AudioCodec,
   type AudioCodecName,
   type AudioJitterOptions,
@@ -184,6 +186,7 @@ export {
   OPUS_RTP_CLOCK_RATE_HZ,
   OPUS_MAX_PACKET_BYTES,
   opusWasmHeapBytes,
+  opusPacketDurationMs,
   type OpusCodecOptions,
   type OpusSampleRateHz,
 } from './opus-codec.js';

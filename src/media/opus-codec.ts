@@ -208,3 +208,31 @@ export class OpusCodec implements AudioCodec {
     if (this.closed) throw new CodecError('closed', 'opus', 'used after close()');
   }
 }
+
+/** RFC 6716 §3.1 Table 2: the frame duration of each TOC configuration, in tenths of a millisecond. */
+const TOC_FRAME_TENTHS_MS = [
+  100, 200, 400, 600, 100, 200, 400, 600, 100, 200, 400, 600, // SILK NB, MB, WB
+  100, 200, 100, 200, // hybrid SWB, FB
+  25, 50, 100, 200, 25, 50, 100, 200, 25, 50, 100, 200, 25, 50, 100, 200, // CELT NB, WB, SWB, FB
+];
+
+/**
+ * The audio duration of one Opus packet from its TOC byte (RFC 6716 §3.1): the frame duration
+ * times 1 (code 0), 2 (codes 1, 2) or the frame count of a code 3 packet. Undefined for a packet
+ * too short to say; the decoder is the judge of the rest.
+ */
+export function opusPacketDurationMs(packet: Uint8Array): number | undefined {
+  const toc = packet[0];
+  if (toc === undefined) return undefined;
+  const frameTenths = TOC_FRAME_TENTHS_MS[toc >> 3] as number;
+  const code = toc & 0x03;
+  let frames: number;
+  if (code === 0) frames = 1;
+  else if (code === 1 || code === 2) frames = 2;
+  else {
+    const count = packet[1];
+    if (count === undefined) return undefined;
+    frames = count & 0x3f;
+  }
+  return (frameTenths * frames) / 10;
+}

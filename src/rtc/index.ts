@@ -7,6 +7,6 @@ export { Registration, type PublicRegistrationState } from './registration.js';
 export { ALG_ADVICE, type AlgEvidence, type AlgEvidenceKind } from './alg-detector.js';
 export {
   endReasonFor, type EndReason, type RtcEvents, type SessionState, type SessionDirection, type RegistrationStateChanged,
-  type SessionStateChanged, type IncomingCall, type MediaChanged, type DtmfReceived, type TransferRequested, type RtcError,
+  type SessionStateChanged, type IncomingCall, type MediaChanged, type CallQualityChanged, type DtmfReceived, type TransferRequested, type RtcError,
 } from './rtc-events.js';
 export { MediaError, type SessionMediaEvents } from './session-media.js';

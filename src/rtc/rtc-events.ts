@@ -53,6 +53,20 @@ export interface MediaChanged {
   readonly early: boolean;
 }
 
+/** A call's audio quality, once per RTCP report interval while it has media. */
+export interface CallQualityChanged {
+  readonly session: string;
+  readonly codec: string;
+  readonly jitterMs: number;
+  /** Network loss plus packets that came too late to play, % of those expected. */
+  readonly lossPercent: number;
+  /** From RTCP; undefined until the peer reported on our sender report. */
+  readonly rttMs?: number;
+  /** ITU-T G.107 E-model R factor and its MOS (1..4.5). */
+  readonly r: number;
+  readonly mos: number;
+}
+
 export interface DtmfReceived {
   readonly session: string;
   readonly digit: string;
@@ -74,6 +88,7 @@ export type RtcEvents = {
   sessionStateChanged: SessionStateChanged;
   incomingCall: IncomingCall;
   mediaChanged: MediaChanged;
+  callQuality: CallQualityChanged;
   dtmfReceived: DtmfReceived;
   transferRequested: TransferRequested;
   error: RtcError;

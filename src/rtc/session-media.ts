@@ -4,8 +4,9 @@
 // the devices MediaSettings names and the RTP session, started once media is negotiated.
 import type { PortManager, PortMapping } from '../nat/index.js';
 import {
-  AudioPipeline, RTCP_INTERVAL_MS, RtpSession, openCapture, openPlayback,
-  type AudioCodec, type AudioDeviceOptions, type AudioPipelineStats, type CallQuality, type DtmfDigit, type RtpSessionCounters,
+  AudioPipeline, RTCP_INTERVAL_MS, RtpSession, captureRateFor, openCapture, openPlayback,
+  type AudioCodec, type AudioDeviceOptions, type AudioPipelineStats, type AudioQualityReport, type AudioSampleRateHz, type CallQuality,
+  type DtmfDigit, type RtpSessionCounters,
 } from '../media/index.js';
 import {
   acceptAnswer, createAnswer, createOffer, holdDirection, parseSessionDescription,
@@ -13,8 +14,13 @@ import {
 } from '../sdp/index.js';
 import { TypedEmitter, type Clock } from '../util/index.js';
 
-/** Codecs this build can encode; the registry's list is filtered by it. */
-export const ENCODABLE_CODECS: readonly CodecName[] = ['PCMU', 'PCMA'];
+/** Codecs this build can encode; the registry's list (media.codecs, in order of preference) is filtered by it. */
+export const ENCODABLE_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
+
+/** RFC 6716 §2.1.4: the frame durations an Opus packet of one frame can have that are whole 10 ms device frames. */
+const OPUS_PTIMES_MS: readonly number[] = [10, 20, 40, 60];
+/** Our Opus frames when the peer's a=ptime is not one of those (RFC 7587 §4.4 leaves ptime to the sender). */
+const OPUS_DEFAULT_PTIME_MS = 20;
 
 export interface MediaSettings {
   readonly localAddress: string;
@@ -43,6 +49,8 @@ export type SessionMediaEvents = {
   dtmf: { readonly digit: DtmfDigit };
   /** An audio device or the RTP socket failed; the call goes on with silence in its place. */
   error: { readonly error: unknown; readonly context: string };
+  /** The call's codec and quality (jitter, loss, RTT, E-model MOS), once per RTCP report interval. */
+  quality: AudioQualityReport;
 };
 
 export class MediaError extends Error {
@@ -114,8 +122,9 @@ export class SessionMedia {
     return this.rtp.counters;
   }
 
+  /** RFC 3550 jitter of the peer's stream in the negotiated codec's clock (the pipeline's), else the socket's. */
   get jitterMs(): number {
-    return this.rtp.jitterMs;
+    return this.pipeline?.stats().jitterMs ?? this.rtp.jitterMs;
   }
 
   get isHolding(): boolean {
@@ -212,6 +221,11 @@ export class SessionMedia {
     return this.pipeline?.callQuality();
   }
 
+  /** The codec, jitter, loss, RTT and MOS as of now; undefined until media started. */
+  qualityReport(): AudioQualityReport | undefined {
+    return this.pipeline?.qualityReport();
+  }
+
   /** Sends key presses as RFC 4733 telephone-events; throws MediaError before media started, AudioPipelineError for a bad digit or no telephone-event. */
   sendDtmf(digits: string): void {
     if (!this.pipeline) throw new MediaError('not-negotiated', 'no call audio to send DTMF in');
@@ -230,7 +244,11 @@ export class SessionMedia {
     const send = n.localDirection === 'sendrecv' || n.localDirection === 'sendonly';
     const receive = n.localDirection === 'sendrecv' || n.localDirection === 'recvonly';
     if (this.pipeline) {
-      this.pipeline.setCodec(codec, n.telephoneEventPt);
+      try {
+        this.pipeline.setCodec(codec, n.telephoneEventPt);
+      } catch (error) {
+        this.events.emit('error', { error, context: `audio codec change to ${codec.name}` }); // the old codec goes on
+      }
       this.pipeline.setDirection(send, receive);
       return;
     }
@@ -257,14 +275,16 @@ export class SessionMedia {
   private openPipeline(n: Negotiated, codec: AudioCodec): AudioPipeline {
     const s = this.deps.settings();
     const onListenerError = (error: unknown, event: string): void => this.events.emit('error', { error, context: `listener of ${event}` });
-    const options: AudioDeviceOptions = { sampleRateHz: 8000, clock: this.deps.clock, onListenerError };
+    const options: AudioDeviceOptions = { sampleRateHz: deviceRateFor(codec), clock: this.deps.clock, onListenerError };
+    const microphone = captureSpec(s);
+    const captureOptions: AudioDeviceOptions = { ...options, sampleRateHz: captureRateFor(microphone, options.sampleRateHz) };
     const pipeline = new AudioPipeline({
       clock: this.deps.clock,
       rtp: this.rtp,
-      capture: this.device('capture', captureSpec(s), (spec) => openCapture(spec, options)),
+      capture: this.device('capture', microphone, (spec) => openCapture(spec, spec === microphone ? captureOptions : options)),
       playback: this.device('playback', s.playback ?? 'null', (spec) => openPlayback(spec, options)),
       codec,
-      ptimeMs: n.ptimeMs,
+      ptimeMs: sendPtimeMs(codec, n.ptimeMs),
       ...(n.telephoneEventPt === undefined ? {} : { telephoneEventPt: n.telephoneEventPt }),
       // RTCP goes only where RTP goes: without rtcp-mux there is no socket for it.
       rtcpIntervalMs: n.rtcpMux ? RTCP_INTERVAL_MS : 0,
@@ -272,6 +292,7 @@ export class SessionMedia {
     });
     pipeline.events.on('dtmf', ({ digit }) => this.events.emit('dtmf', { digit }));
     pipeline.events.on('error', (e) => this.events.emit('error', e));
+    pipeline.events.on('quality', (q) => this.events.emit('quality', q));
     return pipeline;
   }
 
@@ -293,5 +314,20 @@ function captureSpec(s: MediaSettings): string {
 
 function audioCodecOf(n: Negotiated): AudioCodec | undefined {
   const name = n.codec.name;
-  return name === 'PCMU' || name === 'PCMA' ? { name, payloadType: n.codec.payloadType } : undefined;
+  return ENCODABLE_CODECS.includes(name) ? { name, payloadType: n.codec.payloadType } : undefined;
+}
+
+/**
+ * The rate the devices open at for the first codec of a call: 8 kHz for G.711, 16 kHz for the
+ * wideband codecs (Opus codes 16 kHz natively; 48 kHz would only cost CPU on the handset). A
+ * later codec of another rate is resampled by the pipeline; the devices stay open.
+ */
+function deviceRateFor(codec: AudioCodec): AudioSampleRateHz {
+  return codec.name === 'PCMU' || codec.name === 'PCMA' ? 8000 : 16000;
+}
+
+/** Opus frames must be whole Opus frame durations and 10 ms device frames; any other ptime sends 20 ms. */
+function sendPtimeMs(codec: AudioCodec, ptimeMs: number): number {
+  if (codec.name !== 'opus') return ptimeMs;
+  return OPUS_PTIMES_MS.includes(ptimeMs) ? ptimeMs : OPUS_DEFAULT_PTIME_MS;
 }

@@ -587,6 +587,7 @@ export class Session {
   private forwardMediaEvents(media: SessionMedia): void {
     media.events.on('dtmf', ({ digit }) => this.deps.emit('dtmfReceived', { session: this.id, digit }));
     media.events.on('error', ({ error, context }) => this.deps.onError(error, context));
+    media.events.on('quality', ({ rttMs, ...q }) => this.deps.emit('callQuality', { session: this.id, ...q, ...(rttMs === undefined ? {} : { rttMs }) }));
   }
 
   private mediaChanged(early: boolean): void {

@@ -2,7 +2,9 @@
 // and what an answer to our offer leaves us with. No I/O and no address choice: the caller
 // brings the addresses and ports (from the port manager) and the session version (RFC 3264 §8:
 // one higher for every new offer).
-import { LOCAL_CODECS, LOCAL_TELEPHONE_EVENT, sameFormat, type Codec, type CodecName, type LocalCodec } from './codecs.js';
+import {
+  LOCAL_CODECS, LOCAL_TELEPHONE_EVENT, localTelephoneEvents, sameFormat, telephoneEventFor, type Codec, type CodecName, type LocalCodec,
+} from './codecs.js';
 import { mutualDirection, type Direction } from './direction.js';
 import { ipFamily, type IpFamily } from './media-address.js';
 import { SdpError } from './sdp-error.js';
@@ -17,7 +19,7 @@ export interface LocalMedia {
   readonly rtcpPort?: number;
   /** In order of preference. */
   readonly codecs: readonly CodecName[];
-  /** Offer or accept RFC 4733 telephone-event (DTMF). */
+  /** Offer or accept RFC 4733 telephone-event (DTMF), at the RTP clock rate of the codec in use. */
   readonly telephoneEvent: boolean;
   /** The packetization we want to receive (RFC 4566 §6 a=ptime). */
   readonly ptimeMs: number;
@@ -34,6 +36,7 @@ export interface LocalMedia {
 export interface Negotiated {
   /** The one codec both sides use, with the payload type the peer listed and the peer's fmtp. */
   readonly codec: LocalCodec;
+  /** The peer's telephone-event at the codec's RTP clock rate (RFC 4733 §2.1); absent: no RFC 4733 DTMF. */
   readonly telephoneEventPt?: number;
   readonly remoteAddress: string;
   readonly remoteRtpPort: number;
@@ -63,7 +66,7 @@ export function createOffer(local: LocalMedia): string {
     rtcpPort: local.rtcpPort ?? local.rtpPort + 1,
     rtcpMux: local.rtcpMux,
     codecs: localCodecs(local),
-    ...optional('telephoneEvent', local.telephoneEvent ? LOCAL_TELEPHONE_EVENT : undefined),
+    telephoneEvents: local.telephoneEvent ? localTelephoneEvents(localCodecs(local)) : [],
     ptimeMs: local.ptimeMs,
     direction: local.direction,
   });
@@ -84,14 +87,14 @@ export function createAnswer(offer: AudioDescription, local: LocalMedia): Answer
   if (match === undefined) return failure('no-common-codec', `none of ${local.codecs.join(', ')} is in the offer`);
   const [ours, theirs] = match;
   const negotiated = negotiate(offer, theirs, ours, local);
-  const telephoneEvent = local.telephoneEvent ? remote.telephoneEvent : undefined;
+  const telephoneEvent = local.telephoneEvent ? telephoneEventFor(ours, remote.telephoneEvents) : undefined;
 
   const audio = audioSection({
     port: local.rtpPort,
     ...optional('rtcpPort', negotiated.rtcpMux ? undefined : local.rtcpPort ?? local.rtpPort + 1),
     rtcpMux: negotiated.rtcpMux,
     codecs: [{ ...ours, payloadType: theirs.payloadType }],
-    ...optional('telephoneEvent', telephoneEvent && { ...telephoneEvent, fmtp: LOCAL_TELEPHONE_EVENT.fmtp }),
+    telephoneEvents: telephoneEvent ? [{ ...telephoneEvent, fmtp: LOCAL_TELEPHONE_EVENT.fmtp }] : [],
     ptimeMs: local.ptimeMs,
     direction: negotiated.localDirection,
   });
@@ -120,7 +123,7 @@ export function acceptAnswer(local: LocalMedia, answer: AudioDescription): Negot
 function negotiate(remoteSdp: AudioDescription, theirs: Codec, ours: LocalCodec, local: LocalMedia): Negotiated {
   const remote: AudioMedia = remoteSdp.audio;
   const rtcpMux = remote.rtcpMux && local.rtcpMux;
-  const telephoneEvent = local.telephoneEvent ? remote.telephoneEvent : undefined;
+  const telephoneEvent = local.telephoneEvent ? telephoneEventFor(ours, remote.telephoneEvents) : undefined;
   return {
     codec: { name: ours.name, payloadType: theirs.payloadType, clockRateHz: ours.clockRateHz, channels: ours.channels, ...optional('fmtp', theirs.fmtp) },
     ...optional('telephoneEventPt', telephoneEvent?.payloadType),

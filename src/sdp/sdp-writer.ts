@@ -43,13 +43,14 @@ export interface AudioSectionParams {
   readonly rtcpPort?: number;
   readonly rtcpMux: boolean;
   readonly codecs: readonly Codec[];
-  readonly telephoneEvent?: TelephoneEvent & { readonly fmtp: string };
+  /** RFC 4733 formats, one per clock rate, after the codecs. */
+  readonly telephoneEvents?: ReadonlyArray<TelephoneEvent & { readonly fmtp: string }>;
   readonly ptimeMs: number;
   readonly direction: Direction;
 }
 
 export function audioSection(p: AudioSectionParams): MediaSection {
-  const formats = [...p.codecs, ...(p.telephoneEvent ? [{ ...p.telephoneEvent, name: 'telephone-event', channels: 1 }] : [])];
+  const formats = [...p.codecs, ...(p.telephoneEvents ?? []).map((e) => ({ ...e, name: 'telephone-event', channels: 1 }))];
   const attributes = [
     ...formats.flatMap((c) => [
       `rtpmap:${c.payloadType} ${c.name}/${c.clockRateHz}${c.channels > 1 ? `/${c.channels}` : ''}`,

@@ -39,7 +39,10 @@ export interface AudioMedia {
   readonly ptimeMs?: number;
   /** The formats in the peer's order of preference, telephone-event left out. */
   readonly codecs: readonly Codec[];
+  /** The telephone-event the peer lists at 8000 Hz, else its first one. */
   readonly telephoneEvent?: TelephoneEvent;
+  /** Every telephone-event format the peer lists, one per clock rate that it names (the first wins). */
+  readonly telephoneEvents: readonly TelephoneEvent[];
 }
 
 /** An m= line we do not use, kept so an answer can reject it in its place (RFC 3264 §6). */
@@ -200,7 +203,7 @@ function readRtcp(raw: RawMedia, port: number, connectionAddress: string, option
   return { rtcpPort, rtcpMux, ...optional('rtcpAddress', address) };
 }
 
-function readFormats(raw: RawMedia, formats: readonly string[]): Pick<AudioMedia, 'codecs' | 'telephoneEvent'> {
+function readFormats(raw: RawMedia, formats: readonly string[]): Pick<AudioMedia, 'codecs' | 'telephoneEvent' | 'telephoneEvents'> {
   const payloadTypes = formats.map((f) => {
     const pt = /^\d{1,3}$/.test(f) ? Number(f) : NaN;
     if (!(pt <= MAX_PAYLOAD_TYPE)) throw new SdpError('bad-format', `RTP payload type "${printable(f)}" is not 0..127`);
@@ -231,14 +234,14 @@ function readFormats(raw: RawMedia, formats: readonly string[]): Pick<AudioMedia
     const known = rtpmaps.get(payloadType) ?? STATIC_PAYLOAD_TYPES.get(payloadType);
     if (known === undefined) continue; // a dynamic type without a=rtpmap: nothing to match it against
     if (known.name.toLowerCase() === TELEPHONE_EVENT_NAME) {
-      events.push({ payloadType, clockRateHz: known.clockRateHz });
+      if (!events.some((e) => e.clockRateHz === known.clockRateHz)) events.push({ payloadType, clockRateHz: known.clockRateHz });
     } else {
       codecs.push({ ...known, payloadType, ...optional('fmtp', fmtps.get(payloadType)) });
     }
   }
-  // Our audio clocks run at 8000 Hz but opus, so prefer the events that share that clock.
+  // The RTP clock of every codec but opus runs at 8000 Hz, so the events at that clock come first.
   const telephoneEvent = events.find((e) => e.clockRateHz === LOCAL_TELEPHONE_EVENT.clockRateHz) ?? events[0];
-  return { codecs, ...optional('telephoneEvent', telephoneEvent) };
+  return { codecs, ...optional('telephoneEvent', telephoneEvent), telephoneEvents: events };
 }
 
 function readDirection(value: Scalar): Direction | undefined {

@@ -1,4 +1,5 @@
 // The shape of GET /api/status (DESIGN.md "Interfaces"). Later layers fill registrations, NAT and calls.
+import type { SessionState } from '../rtc/index.js';
 
 export interface RegistrationStatus {
   account: string;
@@ -15,6 +16,56 @@ export interface CallStatus {
   codec: string | null;
   path: string | null;
   rtp: { sent: number; received: number; lost: number; jitterMs: number };
+  /** The call's audio quality as of this request; null until its audio runs. */
+  quality: CallQualityStatus | null;
+}
+
+export interface CallQualityStatus {
+  /** RFC 3550 interarrival jitter of the peer's stream. */
+  jitterMs: number;
+  /** Network loss plus packets too late to play, % of those expected. */
+  lossPercent: number;
+  /** Round trip from RTCP; null until the peer has reported on ours. */
+  rttMs: number | null;
+  /** ITU-T G.107 E-model R factor and MOS (1..4.5). */
+  r: number;
+  mos: number;
+}
+
+/** The parts of an RTC session the status reads (Session has them; tests can build one). */
+export interface CallView {
+  readonly id: string;
+  readonly direction: 'in' | 'out';
+  readonly state: SessionState;
+  readonly peer: string;
+  readonly media?: {
+    readonly negotiated?: { readonly codec: { readonly name: string }; readonly remoteAddress: string; readonly remoteRtpPort: number } | undefined;
+    readonly counters: { readonly sent: number; readonly received: number; readonly lost: number };
+    readonly jitterMs: number;
+    qualityReport(): { readonly jitterMs: number; readonly lossPercent: number; readonly rttMs: number | undefined; readonly r: number; readonly mos: number } | undefined;
+  } | undefined;
+}
+
+/** Every call that has not ended, with its codec and current quality, for GET /api/status. */
+export function callsStatus(calls: readonly CallView[]): CallStatus[] {
+  return calls.flatMap((c) => (c.state === 'ended' ? [] : [callStatus(c, c.state)]));
+}
+
+function callStatus(c: CallView, state: CallStatus['state']): CallStatus {
+  const media = c.media;
+  const n = media?.negotiated;
+  const q = media?.qualityReport();
+  return {
+    id: c.id, direction: c.direction, state, peer: c.peer,
+    codec: n?.codec.name ?? null,
+    path: n ? `${n.remoteAddress}:${n.remoteRtpPort}` : null,
+    rtp: { sent: media?.counters.sent ?? 0, received: media?.counters.received ?? 0, lost: media?.counters.lost ?? 0, jitterMs: tenths(media?.jitterMs ?? 0) },
+    quality: q ? { jitterMs: tenths(q.jitterMs), lossPercent: tenths(q.lossPercent), rttMs: q.rttMs === undefined ? null : tenths(q.rttMs), r: tenths(q.r), mos: Math.round(q.mos * 100) / 100 } : null,
+  };
+}
+
+function tenths(x: number): number {
+  return Math.round(x * 10) / 10;
 }
 
 export interface NatStatus {

@@ -4,13 +4,15 @@
 // decodes. Goertzel on each recording checks one direction on its own, so one-way audio fails.
 // DTMF both ways as RFC 4733 telephone-events: baresip logs "received event: '<digit>'" for each
 // event packet it takes as a new press, and its menu module's /sndcode sends digits in a call.
+// The same both ways with G.722 and Opus forced (our media.codecs; baresip loads its g722 and
+// opus modules), the codec checked in our session's mediaChanged event and negotiated SDP.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SineSource, decodeWav, encodeWav, goertzelAmplitude } from '../../src/media/index.js';
 import { LocalPortManager } from '../../src/nat/index.js';
-import { RtcClient, type Session, type SessionState } from '../../src/rtc/index.js';
+import { RtcClient, type CallQualityChanged, type MediaChanged, type Session, type SessionState } from '../../src/rtc/index.js';
 import { DEFAULT_TIMERS } from '../../src/sip/transaction/index.js';
 import { SystemClock } from '../../src/util/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -29,26 +31,33 @@ const micPath = join(dir, 'mic-1khz.wav');
 let speakerPath = join(dir, 'unused.wav');
 let bob: Baresip;
 let client: RtcClient;
+/** Our media.codecs for the next call, in order of preference. */
+let ourCodecs: string[] = ['PCMU', 'PCMA'];
 const dtmfHeard: Array<{ session: string; digit: string }> = [];
+const mediaEvents: MediaChanged[] = [];
+const qualityEvents: CallQualityChanged[] = [];
 
 before(async () => {
   const sine = new SineSource({ frequencyHz: OUR_HZ, sampleRateHz: 8000, amplitude: 8000 });
   writeFileSync(micPath, encodeWav(sine.next(8000 * 20), 8000));
   bob = await startBaresip({
     address: HOST, sipPort: base + 1, consPort: base + 50, rtpPorts: [base + 100, base + 199], toneHz: BARESIP_HZ, extraConfig: ['rtcp_mux yes'],
-    account: `<sip:bob@${HOST}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA`,
+    account: `<sip:bob@${HOST}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA,G722/16000/1,opus/48000/2`,
+    codecModules: ['g711', 'g722', 'opus'],
   });
   client = await RtcClient.start({
     clock: new SystemClock(), addresses: [HOST], sipPort: 0, transports: ['UDP'], timers: () => DEFAULT_TIMERS, userAgent: 'deskphone-agent-test',
     portManager: new LocalPortManager(() => HOST), localAddress: HOST,
     media: () => ({
-      localAddress: HOST, portMin: base + 200, portMax: base + 299, codecs: ['PCMU', 'PCMA'], ptimeMs: 20,
+      localAddress: HOST, portMin: base + 200, portMax: base + 299, codecs: ourCodecs, ptimeMs: 20,
       capture: `file:${micPath}`, playback: `file:${speakerPath}`,
     }),
     calls: () => ({ acceptOnlyFromProxy: false, allowDirectIpCalls: true, callWaiting: true, doNotDisturb: false, sessionExpiresS: 0 }),
     onLog: (err, ctx) => process.env['DEBUG_RTC'] && console.error(`# ${ctx}: ${err instanceof Error ? err.message : String(err)}`),
   });
   client.events.on('dtmfReceived', (e) => dtmfHeard.push(e));
+  client.events.on('mediaChanged', (e) => mediaEvents.push(e));
+  client.events.on('callQuality', (e) => qualityEvents.push(e));
 });
 
 after(async () => {
@@ -116,6 +125,7 @@ function checkTone(what: string, rec: { samples: Int16Array; rateHz: number }, w
 
 test('we call baresip by IP: our 1 kHz reaches its recording, its 600 Hz our speaker file, and our "123#" its log', async () => {
   speakerPath = join(dir, 'heard-outgoing.wav');
+  ourCodecs = ['PCMU', 'PCMA'];
   const known = recordings();
   const logFrom = bob.process.output().length;
   const s = client.call(`sip:bob@${HOST}:${base + 1}`);
@@ -139,6 +149,7 @@ test('we call baresip by IP: our 1 kHz reaches its recording, its 600 Hz our spe
 
 test('baresip calls us by IP: we answer, audio flows both ways, and its /sndcode digits come out as dtmfReceived', async () => {
   speakerPath = join(dir, 'heard-incoming.wav');
+  ourCodecs = ['PCMU', 'PCMA'];
   const known = recordings();
   const incoming = nextIncomingCall(client, 10_000, () => `baresip said: ${bob.process.output().slice(-1500)}`);
   await bob.command(`/dial sip:alice@${HOST}:${client.sipPort}`);
@@ -162,3 +173,66 @@ test('baresip calls us by IP: we answer, audio flows both ways, and its /sndcode
   checkTone('baresip heard', await baresipHeard(known), OUR_HZ, BARESIP_HZ);
   checkTone('we heard', ourRecording(speakerPath), BARESIP_HZ, OUR_HZ);
 });
+
+/** The codec of the session's last mediaChanged event, and that it agrees with the negotiated SDP. */
+function negotiatedCodec(s: Session): string | undefined {
+  const event = mediaEvents.filter((e) => e.session === s.id).at(-1);
+  assert.equal(event?.codec, s.media?.negotiated?.codec.name, 'the mediaChanged event names the negotiated codec');
+  return event?.codec;
+}
+
+for (const [codec, sdpName, clockRateHz] of [['G722', 'G722', 8000], ['opus', 'opus', 48000]] as const) {
+  test(`${codec} forced, we call baresip: the call negotiates ${sdpName}/${clockRateHz} and each side hears the other's tone`, async () => {
+    speakerPath = join(dir, `heard-outgoing-${codec}.wav`);
+    ourCodecs = [codec];
+    const known = recordings();
+    const logFrom = bob.process.output().length;
+    const s = client.call(`sip:bob@${HOST}:${base + 1}`);
+    await waitState(s, 'connected');
+    assert.equal(negotiatedCodec(s), codec);
+    assert.equal(s.media?.negotiated?.codec.clockRateHz, clockRateHz);
+    await waitForAudio(s, 50);
+    if (codec === 'G722') {
+      // baresip offers and accepts telephone-event/8000 only: the G.722 clock, so digits work; with opus they would not share its clock.
+      assert.notEqual(s.media?.negotiated?.telephoneEventPt, undefined);
+      s.media?.sendDtmf('9*');
+      await waitFor(`baresip to log 2 digits (so far "${baresipDigits(logFrom)}")`, () => baresipDigits(logFrom).length >= 2, 5000);
+      assert.equal(baresipDigits(logFrom), '9*');
+    } else {
+      assert.equal(s.media?.negotiated?.telephoneEventPt, undefined, 'baresip has no telephone-event/48000, so no RFC 4733 with opus');
+    }
+    await waitForAudio(s);
+    console.log(`# ${codec} outgoing: ${JSON.stringify({ ...s.media?.audioStats, send: undefined, receive: undefined })}, quality ${JSON.stringify(s.media?.qualityReport())}`);
+    assert.equal(s.media?.audioStats?.codec, codec);
+    assert.equal(s.media?.audioStats?.receive.undecodable, 0);
+    // The first report is due 2.5 s into the call's audio; 150 packets take 3 s.
+    const reported = qualityEvents.filter((e) => e.session === s.id);
+    assert.ok(reported.length > 0 && reported.every((e) => e.codec === codec && e.mos >= 1 && e.mos <= 4.5), `callQuality events ${JSON.stringify(reported)}`);
+    s.hangup();
+    await waitState(s, 'ended');
+    await waitForClosedWav(speakerPath);
+    checkTone(`baresip heard (${codec})`, await baresipHeard(known), OUR_HZ, BARESIP_HZ);
+    const heard = ourRecording(speakerPath);
+    assert.equal(heard.rateHz, 16000, 'a wideband call plays at 16 kHz');
+    checkTone(`we heard (${codec})`, heard, BARESIP_HZ, OUR_HZ);
+  });
+
+  test(`${codec} first in our list, baresip calls us: we answer with ${sdpName} and each side hears the other's tone`, async () => {
+    speakerPath = join(dir, `heard-incoming-${codec}.wav`);
+    ourCodecs = [codec, 'PCMU'];
+    const known = recordings();
+    const incoming = nextIncomingCall(client, 10_000, () => `baresip said: ${bob.process.output().slice(-1500)}`);
+    await bob.command(`/dial sip:alice@${HOST}:${client.sipPort}`);
+    const s = await incoming;
+    client.answer(s.id);
+    await waitState(s, 'connected');
+    assert.equal(negotiatedCodec(s), codec, 'our preference wins over baresip\'s PCMU-first offer (RFC 3264 §6.1)');
+    await waitForAudio(s);
+    assert.equal(s.media?.audioStats?.codec, codec);
+    await bob.command('/hangup');
+    await waitState(s, 'ended');
+    await waitForClosedWav(speakerPath);
+    checkTone(`baresip heard (${codec})`, await baresipHeard(known), OUR_HZ, BARESIP_HZ);
+    checkTone(`we heard (${codec})`, ourRecording(speakerPath), BARESIP_HZ, OUR_HZ);
+  });
+}

@@ -19,7 +19,15 @@ export interface BaresipOptions {
   readonly netns?: string;
   /** More config lines, for example `rtcp_mux yes`. */
   readonly extraConfig?: readonly string[];
+  /**
+   * The audio codec modules to load from Debian's package (/usr/lib/baresip/modules has g711,
+   * g722, opus and more); default g711 alone. Which of them a call may use is the account's
+   * `audio_codecs` parameter.
+   */
+  readonly codecModules?: readonly BaresipCodecModule[];
 }
+
+export type BaresipCodecModule = 'g711' | 'g722' | 'opus';
 
 export interface Baresip {
   readonly process: LabProcess;
@@ -44,7 +52,7 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     'ausrc_srate 48000',
     'ausrc_channels 2',
     'module_path /usr/lib/baresip/modules',
-    'module g711.so',
+    ...(o.codecModules ?? ['g711']).map((m) => `module ${m}.so`),
     'module ausine.so',
     'module cons.so',
     'module menu.so',

@@ -7,13 +7,20 @@ import { ALICE_IP, BOB_IP, audioAttributes, local, mediaLines, peerOffer, sdp } 
 const answerFrom = (formats: string, ...attributes: string[]) =>
   parseSessionDescription(sdp('v=0', `o=bob 1 1 IN IP4 ${BOB_IP}`, 's=-', `c=IN IP4 ${BOB_IP}`, 't=0 0', `m=audio 49920 RTP/AVP ${formats}`, ...attributes));
 
-test('the offer lists our codecs in preference order, opus at 111 with in-band FEC and telephone-event at 101', () => {
+test('the offer lists our codecs in preference order, opus at 111 at most 16 kHz, telephone-event at 101 (8000 Hz) and 110 (48000 Hz)', () => {
   const offer = createOffer(local({ codecs: ['opus', 'G722', 'PCMU', 'PCMA'], telephoneEvent: true }));
-  assert.deepEqual(mediaLines(offer), ['m=audio 40000 RTP/AVP 111 9 0 8 101']);
+  assert.deepEqual(mediaLines(offer), ['m=audio 40000 RTP/AVP 111 9 0 8 101 110']);
   assert.deepEqual(audioAttributes(offer), [
-    'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:9 G722/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
-    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20', 'a=sendrecv',
+    'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 maxplaybackrate=16000;sprop-maxcapturerate=16000', 'a=rtpmap:9 G722/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=rtpmap:110 telephone-event/48000', 'a=fmtp:110 0-16', 'a=ptime:20', 'a=sendrecv',
   ]);
+});
+
+test('telephone-event is offered only at the clock rates of the codecs offered', () => {
+  assert.deepEqual(mediaLines(createOffer(local({ codecs: ['G722', 'PCMU'], telephoneEvent: true }))), ['m=audio 40000 RTP/AVP 9 0 101']);
+  const opusOnly = createOffer(local({ codecs: ['opus'], telephoneEvent: true }));
+  assert.deepEqual(mediaLines(opusOnly), ['m=audio 40000 RTP/AVP 111 110']);
+  assert.ok(audioAttributes(opusOnly).includes('a=rtpmap:110 telephone-event/48000'));
 });
 
 test('the written SDP has CRLF line ends, ends with CRLF, and orders v, o, s, c, t, m', () => {
@@ -48,17 +55,48 @@ test('the answerer picks the first of its own codecs that the offer has', () => 
   assert.equal(pcma.negotiated.codec.name, 'PCMA');
 });
 
-test('the answer keeps the offer\'s dynamic payload types for opus and telephone-event and echoes our fmtp', () => {
-  const offer = parseSessionDescription(peerOffer('96 0 100', 'a=rtpmap:96 OPUS/48000/2', 'a=fmtp:96 maxplaybackrate=16000',
-    'a=rtpmap:100 telephone-event/8000', 'a=fmtp:100 0-15'));
+test('the answer keeps the offer\'s dynamic payload types for opus and telephone-event/48000 and echoes our fmtp', () => {
+  const offer = parseSessionDescription(peerOffer('96 0 100 97', 'a=rtpmap:96 OPUS/48000/2', 'a=fmtp:96 maxplaybackrate=16000',
+    'a=rtpmap:100 telephone-event/8000', 'a=fmtp:100 0-15', 'a=rtpmap:97 telephone-event/48000'));
   const result = createAnswer(offer, local({ codecs: ['opus', 'PCMU'], telephoneEvent: true }));
   assert.ok(result.ok);
-  assert.deepEqual(mediaLines(result.sdp), ['m=audio 40000 RTP/AVP 96 100']);
+  assert.deepEqual(mediaLines(result.sdp), ['m=audio 40000 RTP/AVP 96 97']);
   assert.deepEqual(audioAttributes(result.sdp).slice(0, 4), [
-    'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1', 'a=rtpmap:100 telephone-event/8000', 'a=fmtp:100 0-16',
+    'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 maxplaybackrate=16000;sprop-maxcapturerate=16000', 'a=rtpmap:97 telephone-event/48000', 'a=fmtp:97 0-16',
   ]);
   assert.deepEqual(result.negotiated.codec, { name: 'opus', payloadType: 96, clockRateHz: 48000, channels: 2, fmtp: 'maxplaybackrate=16000' });
-  assert.equal(result.negotiated.telephoneEventPt, 100);
+  assert.equal(result.negotiated.telephoneEventPt, 97);
+});
+
+test('telephone-event at another clock rate than the codec\'s is not used (RFC 4733 §2.1: events share the audio\'s timestamps)', () => {
+  const offer = parseSessionDescription(peerOffer('96 9 100', 'a=rtpmap:96 opus/48000/2', 'a=rtpmap:100 telephone-event/8000'));
+  const opus = createAnswer(offer, local({ codecs: ['opus'], telephoneEvent: true }));
+  assert.ok(opus.ok);
+  assert.deepEqual(mediaLines(opus.sdp), ['m=audio 40000 RTP/AVP 96']);
+  assert.equal(opus.negotiated.telephoneEventPt, undefined);
+  const g722 = createAnswer(offer, local({ codecs: ['G722', 'opus'], telephoneEvent: true }));
+  assert.ok(g722.ok);
+  assert.deepEqual(mediaLines(g722.sdp), ['m=audio 40000 RTP/AVP 9 100']);
+  assert.equal(g722.negotiated.telephoneEventPt, 100);
+  const answered = acceptAnswer(local({ codecs: ['opus', 'PCMU'], telephoneEvent: true }), answerFrom('111 101', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:101 telephone-event/8000'));
+  assert.ok(answered.ok);
+  assert.equal(answered.negotiated.telephoneEventPt, undefined);
+  const matching = acceptAnswer(local({ codecs: ['opus', 'PCMU'], telephoneEvent: true }), answerFrom('111 110', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000'));
+  assert.ok(matching.ok);
+  assert.equal(matching.negotiated.telephoneEventPt, 110);
+});
+
+test('the registry\'s codec order decides: each of G.722, opus, PCMU and PCMA wins when it comes first', () => {
+  const offer = parseSessionDescription(peerOffer('0 8 9 111 101 110', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:110 telephone-event/48000'));
+  const expected = { G722: [9, 8000, 101], opus: [111, 48000, 110], PCMU: [0, 8000, 101], PCMA: [8, 8000, 101] } as const;
+  for (const first of ['G722', 'opus', 'PCMU', 'PCMA'] as const) {
+    const rest = (['PCMU', 'PCMA', 'G722', 'opus'] as const).filter((c) => c !== first);
+    const r = createAnswer(offer, local({ codecs: [first, ...rest], telephoneEvent: true }));
+    assert.ok(r.ok);
+    const [pt, clock, eventPt] = expected[first];
+    assert.deepEqual([r.negotiated.codec.name, r.negotiated.codec.payloadType, r.negotiated.codec.clockRateHz, r.negotiated.telephoneEventPt], [first, pt, clock, eventPt]);
+    assert.deepEqual(mediaLines(r.sdp), [`m=audio 40000 RTP/AVP ${pt} ${eventPt}`]);
+  }
 });
 
 test('opus described other than opus/48000/2 is not our opus (RFC 7587 §7)', () => {

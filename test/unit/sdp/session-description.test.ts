@@ -30,6 +30,7 @@ test('RFC 3264 §10.1 offer: origin, audio stream and the two video lines kept f
     direction: 'sendrecv',
     oldStyleHold: false,
     codecs: [{ payloadType: 0, name: 'PCMU', clockRateHz: 8000, channels: 1 }],
+    telephoneEvents: [],
   });
   assert.deepEqual(d.others, [
     { index: 1, type: 'video', port: 51372, protocol: 'RTP/AVP', formats: ['31'] },
@@ -64,10 +65,11 @@ test('a=rtpmap and a=fmtp describe dynamic types; telephone-event is split from 
   assert.deepEqual(d.audio.telephoneEvent, { payloadType: 100, clockRateHz: 8000 });
 });
 
-test('of several telephone-event types the one at 8000 Hz is kept', () => {
-  const d = parseSessionDescription(peerOffer('111 110 101', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000',
-    'a=rtpmap:101 telephone-event/8000'));
+test('of several telephone-event types the one at 8000 Hz is the default, and one per clock rate is kept', () => {
+  const d = parseSessionDescription(peerOffer('111 110 101 102', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000',
+    'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:102 telephone-event/8000'));
   assert.deepEqual(d.audio.telephoneEvent, { payloadType: 101, clockRateHz: 8000 });
+  assert.deepEqual(d.audio.telephoneEvents, [{ payloadType: 110, clockRateHz: 48000 }, { payloadType: 101, clockRateHz: 8000 }]);
 });
 
 test('direction: media level overrides session level, session level applies, default is sendrecv', () => {
