@@ -5,7 +5,8 @@
 // rewrites it. With avoidance tcp the daemon reports the ALG, un-registers over UDP and registers
 // over TCP (kamailio's location holds only a TCP contact), is rung by baresip over that connection,
 // and its call out has tones heard both ways (Goertzel, as in nat-calls.test.ts). With avoidance off
-// it reports the ALG, stays on UDP and its call still carries RTP both ways.
+// (the default) it reports the ALG, stays on UDP and its call still carries RTP both ways. With tls
+// against a registrar without TLS it falls back to TCP.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,12 +29,14 @@ const CALL_PACKETS = 125;
 /** The tone capture device's peak (SineSource's default): the level our tone is sent at. */
 const PHONE_TONE_PEAK = 8000;
 const CELLS = { tcp: { i: 1, phoneHz: 1100, bobHz: 450 }, off: { i: 2, phoneHz: 1300, bobHz: 550 } } as const;
+const TLS_CELL = 3;
 
 const lab = new NatLab([
   { kind: 'port-restricted-cone', key: 'alg-tcp', sipAlg: true },
   { kind: 'port-restricted-cone', key: 'alg-off', sipAlg: true },
+  { kind: 'port-restricted-cone', key: 'alg-tls', sipAlg: true },
 ], false);
-const users = Object.fromEntries([1, 2].flatMap((i) => [[`phone${i}`, `phone${i}-pw`], [`bob${i}`, `bob${i}-pw`]]));
+const users = Object.fromEntries([1, 2, TLS_CELL].flatMap((i) => [[`phone${i}`, `phone${i}-pw`], [`bob${i}`, `bob${i}-pw`]]));
 const dataDir = tempDir('dpa-nat-alg-');
 let kam: Kamailio | undefined;
 const bobs = new Map<number, Baresip>();
@@ -77,13 +80,13 @@ const bob = (i: number): Baresip => {
 };
 
 /** The daemon behind router `key`: nat.strategy none, its microphone a tone and its speaker a WAV file. */
-async function startDaemon(key: string, i: number, phoneHz: number, avoidance: 'off' | 'tcp', heard: string): Promise<NamespacedDaemon> {
+async function startDaemon(key: string, i: number, phoneHz: number, avoidance: 'off' | 'tcp' | 'tls' | undefined, heard: string): Promise<NamespacedDaemon> {
   const ns = lab.phone(key);
   const dir = join(dataDir, key);
   const settings = join(dataDir, `${key}-settings.json`);
   writeFileSync(settings, JSON.stringify({
     'accounts.main.registrar': `sip:${DOMAIN}`, 'accounts.main.proxy': `sip:${KAM}:5060`, 'accounts.main.user': `phone${i}`, 'accounts.main.password': `phone${i}-pw`,
-    'nat.strategy': 'none', 'nat.sipAlgAvoidance': avoidance, 'rtp.portMin': 30000 + i * 100, 'rtp.portMax': 30099 + i * 100,
+    'nat.strategy': 'none', ...(avoidance ? { 'nat.sipAlgAvoidance': avoidance } : {}), 'rtp.portMin': 30000 + i * 100, 'rtp.portMax': 30099 + i * 100,
     'audio.captureDevice': `tone:${phoneHz}`, 'audio.playbackDevice': `file:${heard}`,
   }));
   await runCommand(process.execPath, [CLI, 'registry', 'import', settings, '--data-dir', dir]);
@@ -195,9 +198,9 @@ describe('SIP ALG avoidance behind the kernel SIP helper', { concurrency: true }
     assertHeard('baresip heard us over the TCP-signalled call', bobRec.heard, phoneHz, bobHz, PHONE_TONE_PEAK);
   });
 
-  test('off: ALG reported and left alone, registered over UDP, the call out carries RTP both ways', { timeout: 30_000 }, async () => {
+  test('off (the default): ALG reported and left alone, registered over UDP, the call out carries RTP both ways', { timeout: 30_000 }, async () => {
     const { i, phoneHz } = CELLS.off;
-    const daemon = await startDaemon('alg-off', i, phoneHz, 'off', join(dataDir, 'off-heard.wav'));
+    const daemon = await startDaemon('alg-off', i, phoneHz, undefined, join(dataDir, 'off-heard.wav'));
     await daemon.waitLog('the SIP ALG warning', (l) => l.msg === 'SIP ALG detected', 10_000);
     const stayed = await daemon.waitLog('the decision to stay', (l) => l.msg === 'SIP ALG avoidance', 5000);
     assert.equal(stayed.state, 'stayed');
@@ -209,5 +212,16 @@ describe('SIP ALG avoidance behind the kernel SIP helper', { concurrency: true }
     assert.doesNotMatch(status.registrations[0]?.contact ?? '', /transport=/);
     assert.deepEqual(await locationSockets(`phone${i}`), [`udp:${KAM}:5060`]);
     await callOut(daemon, `bob${i}`, 50);
+  });
+
+  test('tls with a registrar that has no TLS: TLS fails, TCP is next, one TCP contact at kamailio', { timeout: 30_000 }, async () => {
+    const daemon = await startDaemon('alg-tls', TLS_CELL, 1500, 'tls', join(dataDir, 'tls-heard.wav'));
+    await daemon.waitLog('the move to TCP', (l) => l.msg === 'SIP ALG avoidance' && l.state === 'moved', 15_000);
+    const steps = daemon.logs.filter((l) => l.msg === 'SIP ALG avoidance').map((l) => `${String(l.state)}/${String(l.transport)}`);
+    assert.deepEqual(steps, ['moving/TLS', 'moving/TCP', 'moved/TCP']);
+    const status = (await daemon.api<Status>('GET', '/api/status')).body;
+    assert.match(status.nat.algAvoidance?.[0]?.reason ?? '', /registered over TCP/);
+    assert.equal(status.registrations[0]?.state, 'registered');
+    assert.deepEqual(await locationSockets(`phone${TLS_CELL}`), [`tcp:${KAM}:5060`]);
   });
 });
