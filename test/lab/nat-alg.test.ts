@@ -6,7 +6,7 @@
 // over TCP (kamailio's location holds only a TCP contact), is rung by baresip over that connection,
 // and its call out has tones heard both ways (Goertzel, as in nat-calls.test.ts). With avoidance off
 // (the default) it reports the ALG, stays on UDP and its call still carries RTP both ways. With tls
-// against a registrar without TLS it falls back to TCP.
+// against a registrar without TLS it falls back to TCP. `nat-test --sip` finds the ALG with one OPTIONS.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { readWav, startBaresip, type Baresip } from './lib/baresip.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
 import { NatLab } from './lib/nat-lab.js';
 import { NamespacedDaemon, type Json } from './lib/nat-phone.js';
-import { runCommand } from './lib/netns.js';
+import { nsExec, runCommand } from './lib/netns.js';
 import { stopAll, waitFor } from './lib/process.js';
 
 const KAM = '203.0.113.12';
@@ -212,6 +212,19 @@ describe('SIP ALG avoidance behind the kernel SIP helper', { concurrency: true }
     assert.doesNotMatch(status.registrations[0]?.contact ?? '', /transport=/);
     assert.deepEqual(await locationSockets(`phone${i}`), [`udp:${KAM}:5060`]);
     await callOut(daemon, `bob${i}`, 50);
+  });
+
+  test('nat-test: an OPTIONS to kamailio through the ALG router finds it; the JSON says how', { timeout: 20_000 }, async () => {
+    const phone = lab.phone('alg-off');
+    const r = await nsExec(phone.ns, process.execPath, [CLI, 'nat-test', '--sip', `${KAM}:5060`, '--bind', phone.addresses[1], '--json', '--data-dir', join(dataDir, 'nat-test')], { timeoutMs: 15_000, allowFailure: true });
+    assert.equal(r.code, 0, `nat-test: ${r.stdout}${r.stderr}`);
+    const json = JSON.parse(r.stdout) as { sipAlg?: { server: string; status: number | null; detected: boolean; evidence: { kind: string; method: string; sent: string } | null } };
+    assert.equal(json.sipAlg?.server, `${KAM}:5060`);
+    assert.equal(json.sipAlg?.status, 200);
+    assert.equal(json.sipAlg?.detected, true, JSON.stringify(json.sipAlg));
+    assert.match(json.sipAlg?.evidence?.kind ?? '', /^via-received-(missing|private)$/);
+    assert.equal(json.sipAlg?.evidence?.method, 'OPTIONS');
+    assert.match(json.sipAlg?.evidence?.sent ?? '', new RegExp(`^${phone.addresses[1].replace(/\./g, '\\.')}:`));
   });
 
   test('tls with a registrar that has no TLS: TLS fails, TCP is next, one TCP contact at kamailio', { timeout: 30_000 }, async () => {
