@@ -12,7 +12,9 @@
 //
 //   watching ──ALG on a UDP flow to 5060, mode tcp/tls──▶ moving ──registered over it──▶ moved
 //      │                                                   │  ╰─failed: next candidate (TLS → TCP)
-//      ╰──ALG, mode off──▶ stayed ◀──every candidate failed (back to UDP)─╯
+//      ╰──ALG, mode off──▶ stayed ◀──every candidate failed (back to UDP, for good)─╯
+// The setting is read at each registration: turned on, a profile that stayed because it was off
+// moves at its next refresh; turned off, a moved profile goes back to UDP at its next refresh.
 import { CodedError } from '../util/index.js';
 
 /** nat.sipAlgAvoidance. */
@@ -53,6 +55,8 @@ export class SipAlgAvoidance {
   private stateNow: SipAlgAvoidanceState = 'watching';
   private candidates: StreamTransport[] = [];
   private last: SipAlgAvoidanceReport | undefined;
+  /** 'stayed' because the setting was off (a later 'tcp'/'tls' still applies), not because every stream failed. */
+  private offWhenStayed = false;
 
   constructor(private readonly profile: string) {}
 
@@ -72,22 +76,31 @@ export class SipAlgAvoidance {
   registered(flow: RegisteredFlow, algSeen: boolean, mode: SipAlgAvoidanceMode): SipAlgAvoidanceAction[] {
     const transport = flow.transport.toUpperCase();
     switch (this.stateNow) {
-      case 'watching': {
+      case 'watching':
         if (!algSeen || transport !== 'UDP' || flow.port !== ALG_PORT) return [];
-        this.candidates = candidatesFor(mode);
-        const next = this.candidates.shift();
-        if (!next) return this.to('stayed', 'UDP', 'nat.sipAlgAvoidance is off: staying on UDP; the ALG rewrites our addresses and we leave them be');
-        return [{ kind: 'move', to: next }, ...this.to('moving', next, `a SIP ALG rewrites UDP to port ${ALG_PORT}: registering over ${next} instead`)];
-      }
+        return this.decide(mode);
+      case 'stayed':
+        // The setting turned on since we stayed because it was off: applies at this refresh.
+        if (!this.offWhenStayed || mode === 'off' || transport !== 'UDP') return [];
+        return this.decide(mode);
       case 'moving': {
         const target = this.last?.transport;
         if (transport !== target) return []; // the UDP binding's last word before it is removed
         return this.to('moved', target, `registered over ${target}, out of the SIP ALG's reach`);
       }
       case 'moved':
-      case 'stayed':
-        return [];
+        if (mode !== 'off') return [];
+        this.offWhenStayed = true;
+        return [{ kind: 'move', to: 'UDP' }, ...this.to('stayed', 'UDP', 'nat.sipAlgAvoidance turned off: back on UDP through the SIP ALG')];
     }
+  }
+
+  private decide(mode: SipAlgAvoidanceMode): SipAlgAvoidanceAction[] {
+    this.candidates = candidatesFor(mode);
+    const next = this.candidates.shift();
+    this.offWhenStayed = next === undefined;
+    if (!next) return this.to('stayed', 'UDP', 'nat.sipAlgAvoidance is off: staying on UDP; the ALG rewrites our addresses and we leave them be');
+    return [{ kind: 'move', to: next }, ...this.to('moving', next, `a SIP ALG rewrites UDP to port ${ALG_PORT}: registering over ${next} instead`)];
   }
 
   /** The registration failed (a refused or unreachable stream, a final error response). */
@@ -100,7 +113,7 @@ export class SipAlgAvoidance {
 
   private to(state: SipAlgAvoidanceState, transport: SipAlgAvoidanceReport['transport'], reason: string): SipAlgAvoidanceAction[] {
     const legal: Record<SipAlgAvoidanceState, readonly SipAlgAvoidanceState[]> = {
-      watching: ['moving', 'stayed'], moving: ['moving', 'moved', 'stayed'], moved: [], stayed: [],
+      watching: ['moving', 'stayed'], moving: ['moving', 'moved', 'stayed'], moved: ['stayed'], stayed: ['moving'],
     };
     if (!legal[this.stateNow].includes(state)) throw new SipAlgAvoidanceError('illegal-transition', `SIP ALG avoidance: ${this.stateNow} → ${state} is not allowed`);
     this.stateNow = state;

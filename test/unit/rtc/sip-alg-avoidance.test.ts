@@ -55,11 +55,29 @@ test('off: the ALG is reported once as left alone, and nothing moves', () => {
   assert.deepEqual(moves(a), []);
   assert.deepEqual(reports(a), ['stayed/UDP']);
   assert.deepEqual(m.registered(UDP_5060, true, 'off'), []);
-  assert.deepEqual(m.registered(UDP_5060, true, 'tcp'), [], 'a decision made stays made for this profile');
+});
+
+test('the setting applies at the next refresh: turned on after staying, turned off after moving', () => {
+  const m = new SipAlgAvoidance('home');
+  assert.deepEqual(reports(m.registered(UDP_5060, true, 'off')), ['stayed/UDP']);
+  const on = m.registered(UDP_5060, true, 'tcp');
+  assert.deepEqual(moves(on), ['TCP']);
+  assert.deepEqual(reports(m.registered({ transport: 'TCP', port: 5060 }, true, 'tcp')), ['moved/TCP']);
+  const off = m.registered({ transport: 'TCP', port: 5060 }, true, 'off');
+  assert.deepEqual(moves(off), ['UDP']);
+  assert.deepEqual(reports(off), ['stayed/UDP']);
+  assert.deepEqual(m.registered(UDP_5060, true, 'off'), [], 'on UDP and off: nothing more');
+});
+
+test('after every stream failed, a later refresh never moves again whatever the setting', () => {
+  const m = new SipAlgAvoidance('home');
+  m.registered(UDP_5060, true, 'tcp');
+  m.failed('TCP', 'refused');
+  assert.deepEqual(m.registered(UDP_5060, true, 'tls'), []);
+  assert.equal(m.state, 'stayed');
 });
 
 test('the transitions are checked', () => {
   const m = new SipAlgAvoidance('home');
-  m.registered(UDP_5060, true, 'off');
-  assert.throws(() => (m as unknown as { to(s: string, t: string, r: string): unknown }).to('moving', 'TCP', 'x'), SipAlgAvoidanceError);
+  assert.throws(() => (m as unknown as { to(s: string, t: string, r: string): unknown }).to('moved', 'TCP', 'x'), SipAlgAvoidanceError, 'watching → moved skips moving');
 });
