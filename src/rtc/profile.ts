@@ -141,7 +141,9 @@ export class Profile {
   /** Where out-of-dialog requests of this profile go: the proxy, else the registrar (RFC 3263). */
   async outboundTargets(): Promise<Target[]> {
     const uri = this.proxyUri ?? this.registrarUri;
-    const targets = await this.deps.locator.locate({ host: uri.host, ...(uri.port !== undefined ? { port: uri.port } : {}), transport: this.transportName, secure: uri.scheme === 'sips' });
+    // Moved to TLS by SIP ALG avoidance: a URI written with :5060 for UDP/TCP means 5061 for TLS.
+    const port = this.transportOverride === 'TLS' && uri.port === 5060 ? 5061 : uri.port;
+    const targets = await this.deps.locator.locate({ host: uri.host, ...(port !== undefined ? { port } : {}), transport: this.transportName, secure: uri.scheme === 'sips' });
     this.targets = targets;
     return targets;
   }

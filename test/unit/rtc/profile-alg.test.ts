@@ -114,6 +114,22 @@ test('moving to TCP un-registers the UDP binding first, then registers over TCP;
   assert.equal(registrar.sent.length, 4);
 });
 
+test('moved to TLS, a registrar URI written with :5060 is asked on 5061', async () => {
+  const clock = new FakeClock();
+  const registrar = new RegistrarBehindAlg();
+  const p = new Profile({ id: 'home', registrar: 'sip:203.0.113.10:5060', user: 'alice', password: 'pw', transport: 'udp', expiresS: 600 }, {
+    ua: registrar.asUserAgent(), clock, locator: new ServerLocator(noDns), advertised: () => PRIVATE, instanceId: INSTANCE, onState: () => {}, onError: () => {},
+  });
+  p.start();
+  await settle();
+  await p.changeTransport('TLS');
+  await settle();
+  assert.deepEqual(p.registrationFlow, { transport: 'TLS', address: '203.0.113.10', port: 5061, reliable: true });
+  await p.changeTransport('TCP');
+  await settle();
+  assert.deepEqual(p.registrationFlow, { transport: 'TCP', address: '203.0.113.10', port: 5060, reliable: true });
+});
+
 test('a refused TCP connection fails the registration, and moving back to UDP registers there again', async () => {
   const clock = new FakeClock();
   const registrar = new RegistrarBehindAlg();
