@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { nsExec, runCommand } from './netns.js';
+import { startProcess, waitFor, type LabProcess } from './process.js';
 
 // nathelper: flag 1 = private Contact, 8 = private address in the SDP; fix_nated_sdp 2 rewrites c=.
 const FAR_END_NAT_REQUEST = `\t\tif (nat_uac_test("1")) fix_nated_contact();
@@ -14,7 +15,6 @@ const FAR_END_NAT_REPLY = `onreply_route[FAR_END_NAT] {
 \tif (nat_uac_test("1")) fix_nated_contact();
 \tif (has_body("application/sdp") && nat_uac_test("8")) fix_nated_sdp("2");
 }`;
-import { startProcess, waitFor, type LabProcess } from './process.js';
 
 export interface KamailioOptions {
   readonly address: string;
