@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // The deskphone-agent command.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { Daemon, SHUTDOWN_BUDGET_MS } from './daemon/index.js';
+import { Daemon, SHUTDOWN_BUDGET_MS, localAddress } from './daemon/index.js';
 import { listBoards } from './hal/index.js';
 import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, parseStunServer } from './nat/index.js';
 import { Registry, RegistryError, formatValue } from './registry/index.js';
+import { ALG_ADVICE, probeSipAlg, type AlgProbeResult } from './rtc/index.js';
 import { AdminCredentials, CredentialsError } from './web/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,8 +29,9 @@ usage:
   deskphone-agent admin set-password                            set the web/API admin password
   deskphone-agent admin token                                   print a new API bearer token
   deskphone-agent admin revoke-tokens                           invalidate every API token
-  deskphone-agent nat-test [--stun <host:port>] [--json] [--bind <ip>] [--lifetime-max-s <n> [--lifetime-step-s <n>]]
-                                                                NAT type discovery (RFC 5780 / RFC 3489 classes)
+  deskphone-agent nat-test [--stun <host:port>] [--sip <host[:port]>] [--json] [--bind <ip>] [--lifetime-max-s <n> [--lifetime-step-s <n>]]
+                                                                NAT type discovery (RFC 5780 / RFC 3489 classes), and a
+                                                                SIP ALG probe (OPTIONS to --sip, default an account's proxy/registrar)
   deskphone-agent boards                                        list board definitions
   deskphone-agent version
 
@@ -262,6 +264,7 @@ async function cmdNatTest(args: string[]): Promise<void> {
     args,
     options: {
       stun: { type: 'string' },
+      sip: { type: 'string' },
       json: { type: 'boolean' },
       bind: { type: 'string' },
       'lifetime-max-s': { type: 'string' },
@@ -270,15 +273,21 @@ async function cmdNatTest(args: string[]): Promise<void> {
     },
     strict: true,
   });
-  const server = values.stun ?? Registry.open(resolve(values['data-dir'] ?? DEFAULT_DATA_DIR)).getString('nat.stunServer');
-  if (!server) throw new UsageError('no STUN server: give --stun <host:port> or set nat.stunServer');
+  // The settings are read as before for the STUN server; for the accounts only where they exist
+  // (opening creates the data directory).
+  const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
+  const registry = values.stun === undefined || (values.sip === undefined && existsSync(dataDir)) ? Registry.open(dataDir) : undefined;
+  const server = values.stun ?? registry?.getString('nat.stunServer') ?? '';
+  const sip = values.sip ?? (registry ? accountSipServer(registry) : undefined);
+  if (!server && !sip) throw new UsageError('no STUN server: give --stun <host:port> or set nat.stunServer (or --sip <host[:port]> for the SIP ALG probe alone)');
   const maxWaitS = values['lifetime-max-s'] === undefined ? undefined : Number(values['lifetime-max-s']);
   if (maxWaitS !== undefined && (!Number.isInteger(maxWaitS) || maxWaitS < 1 || maxWaitS > 3600)) throw new UsageError('--lifetime-max-s must be 1-3600');
   const stepS = values['lifetime-step-s'] === undefined ? undefined : Number(values['lifetime-step-s']);
   if (stepS !== undefined && (!Number.isInteger(stepS) || stepS < 1 || stepS > 600)) throw new UsageError('--lifetime-step-s must be 1-600');
+  const algProbe = sip ? probeSipAlg({ server: parseSipServer(sip), localAddress: values.bind !== undefined ? checkIp(values.bind) : localAddress() }).catch((err: unknown) => new Error(`SIP ALG probe: ${(err as Error).message}`)) : undefined;
   let result;
   try {
-    result = await discoverNatBehaviour({
+    result = !server ? undefined : await discoverNatBehaviour({
       server: parseStunServer(server),
       ...(values.bind !== undefined ? { bindAddress: checkIp(values.bind) } : {}),
       ...(maxWaitS !== undefined ? { bindingLifetime: { maxWaitS, ...(stepS !== undefined ? { stepS } : {}) } } : {}),
@@ -287,9 +296,34 @@ async function cmdNatTest(args: string[]): Promise<void> {
     if (err instanceof NatDiscoveryError) throw new UsageError(`nat-test: ${err.message}`);
     throw err;
   }
-  // JSON: DESIGN.md's natType, mapping, filtering, publicAddress, bindingLifetimeS, then the details.
-  if (values.json) out(JSON.stringify(result));
-  else out(describeNatResult(result));
+  const alg = await algProbe;
+  if (alg instanceof Error) throw new UsageError(`nat-test: ${alg.message}`);
+  // JSON: DESIGN.md's natType, mapping, filtering, publicAddress, bindingLifetimeS, then the details;
+  // sipAlg when a SIP server was probed.
+  if (values.json) out(JSON.stringify({ ...result, ...(alg ? { sipAlg: alg } : {}) }));
+  else out([...(result ? [describeNatResult(result)] : []), ...(alg ? [describeAlgProbe(alg)] : [])].join('\n'));
+}
+
+/** The first enabled account's proxy, else its registrar, as host[:port]. */
+function accountSipServer(reg: Registry): string | undefined {
+  for (const id of reg.accounts()) {
+    if (!reg.getBoolean(`accounts.${id}.enabled`)) continue;
+    const uri = reg.getString(`accounts.${id}.proxy`) || reg.getString(`accounts.${id}.registrar`);
+    if (uri) return uri.replace(/^sips?:/i, '').replace(/^[^@]*@/, '').replace(/[;?].*$/, '');
+  }
+  return undefined;
+}
+
+function parseSipServer(text: string): { host: string; port?: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.replace(/^sips?:/i, ''));
+  if (!m?.[1] || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) throw new UsageError(`--sip: not host[:port]: ${text}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), ...(m[2] !== undefined ? { port: Number(m[2]) } : {}) };
+}
+
+function describeAlgProbe(a: AlgProbeResult): string {
+  if (a.status === null) return `SIP ALG:         unknown (no answer to OPTIONS from ${a.server})`;
+  if (!a.evidence) return `SIP ALG:         none seen (OPTIONS to ${a.server} answered ${a.status}, our Via untouched)`;
+  return `SIP ALG:         DETECTED on the way to ${a.server}: ${a.evidence.kind} (sent ${a.evidence.sent}, seen ${a.evidence.seen})\n                 ${ALG_ADVICE}`;
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -7,7 +7,7 @@ import { autoBoardName, loadBoard, openHardware, type BoardDefinition, type Hard
 import { PhoneController } from '../phone/index.js';
 import { LocalPortManager, NatPortManager, PcpProvider, StaticProvider, StunProvider, UpnpProvider, type NatStrategy } from '../nat/index.js';
 import { lookup } from 'node:dns/promises';
-import { ALG_ADVICE, RtcClient, type ProfileConfig } from '../rtc/index.js';
+import { ALG_ADVICE, RtcClient, type ProfileConfig, type SipAlgAvoidanceMode } from '../rtc/index.js';
 import { localAddress } from './local-address.js';
 import { Registry } from '../registry/index.js';
 import { SystemClock } from '../util/clock.js';
@@ -142,6 +142,7 @@ export class Daemon {
       }),
       // nat.keepaliveIntervalS 0 means 'from the measured binding lifetime' (NAT issue); until then 25 s.
       keepaliveIntervalS: () => reg.getNumber('nat.keepaliveIntervalS') || 25,
+      sipAlgAvoidance: () => reg.getString('nat.sipAlgAvoidance') as SipAlgAvoidanceMode,
       onLog: (err, context) => this.log.debug({ err: err instanceof Error ? err.message : String(err), context }, 'sip'),
     });
     reg.subscribe(['sip.rateLimitPerS', 'sip.rateLimitBurst', 'sip.maxServerTransactions'], () => {
@@ -150,9 +151,10 @@ export class Daemon {
     this.rtc.events.on('registrationStateChanged', (e) => this.log.info({ account: e.profile, state: e.state, reason: e.reason, expiresS: e.expiresS }, 'registration'));
     this.rtc.events.on('sessionStateChanged', (e) => this.log.info({ call: e.session, state: e.state, direction: e.direction, peer: e.peer, endReason: e.endReason, status: e.status }, 'call'));
     this.rtc.events.on('error', (e) => this.log.warn(e, 'rtc'));
-    // A SIP ALG is reported (log, /api/status nat.alg), not worked around: calls through it usually
-    // work while it rewrites both ways; the advice names what fixes it for good.
+    // A SIP ALG is reported (log, /api/status nat.alg) and, as nat.sipAlgAvoidance says, each
+    // account moves its registration to TCP/TLS out of its reach (nat.algAvoidance).
     this.rtc.events.on('sipAlgDetected', (e) => this.log.warn({ evidence: e, advice: ALG_ADVICE }, 'SIP ALG detected'));
+    this.rtc.events.on('sipAlgAvoidance', (e) => this.log.warn({ account: e.profile, state: e.state, transport: e.transport, reason: e.reason }, 'SIP ALG avoidance'));
     this.syncAccounts();
     reg.subscribe(['accounts.'], () => this.syncAccounts());
     // A new local address (DHCP, a cable moved to another network): ask the port manager again,
@@ -187,7 +189,7 @@ export class Daemon {
         const sip = this.rtc.advertised();
         return {
           strategy: this.registry.getString('nat.strategy'), natType: null, decision: this.ports.lastDecision,
-          alg: this.rtc.sipAlg !== undefined, algEvidence: this.rtc.sipAlg ?? null,
+          alg: this.rtc.sipAlg !== undefined, algEvidence: this.rtc.sipAlg ?? null, algAvoidance: this.rtc.sipAlgAvoidance,
           publicAddress: this.ports.lastDecision.via && this.ports.lastDecision.via !== 'local' ? sip.host : null,
           mappings: this.ports.mappings.map((m) => ({ kind: m.kind, local: `${m.local.address}:${m.local.port}`, public: `${m.mapping.address}:${m.mapping.port}`, via: m.mapping.via })),
         };

@@ -8,6 +8,7 @@ export const MAX_ACCOUNTS = 8;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export const NAT_STRATEGIES = ['auto', 'none', 'static', 'upnp', 'stun', 'turn', 'ice'] as const;
+const SIP_ALG_AVOIDANCE = ['off', 'tcp', 'tls'] as const;
 export const CODECS = ['PCMU', 'PCMA', 'G722', 'opus'] as const;
 const TONE_COUNTRIES = ['us', 'uk', 'de', 'fr', 'it', 'es', 'nl', 'se', 'au', 'jp', 'br', 'etsi'] as const;
 
@@ -56,6 +57,10 @@ export const KEYS: readonly KeySpec[] = [
 
   // NAT traversal
   { key: 'nat.strategy', type: 'enum', default: 'auto', values: NAT_STRATEGIES, description: 'How to get through NAT: auto, none, static, upnp, stun, turn or ice.' },
+  // Off by default, as desk phones ship: the ALG is what puts a public address in our SDP when we
+  // have no STUN/UPnP mapping, so moving past it keeps two-way audio only with a provider that does
+  // far-end NAT traversal (test/lab/nat-alg.test.ts: without it the far end's audio never arrives).
+  { key: 'nat.sipAlgAvoidance', type: 'enum', default: 'off', values: SIP_ALG_AVOIDANCE, description: 'When a router\'s SIP ALG rewrites our SIP over UDP port 5060: off (report it, stay on UDP), tcp (register over TCP instead, back to UDP if the registrar refuses; the provider must handle NAT for media), tls (TLS, then TCP).' },
   { key: 'nat.keepaliveIntervalS', type: 'integer', default: 25, min: 0, max: 3600, description: 'Keepalive interval for SIP flows and media (s); 0 derives it from the measured binding lifetime.' },
   { key: 'nat.staticPublicAddress', type: 'ipAddress', default: '', optional: true, description: 'Public IP address for static mapping (port forwarding set up by hand).' },
   { key: 'nat.staticSipPort', type: 'integer', default: 0, min: 0, max: 65535, description: 'Public SIP port forwarded by hand (0: same as the local port).' },

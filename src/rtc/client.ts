@@ -11,8 +11,9 @@ import type { TransportName } from '../sip/transport/index.js';
 import { UserAgent, type IncomingInvite } from '../sip/ua/index.js';
 import { TypedEmitter, type Clock } from '../util/index.js';
 import { AlgDetector, type AlgEvidence } from './alg-detector.js';
-import { Profile, type ProfileConfig } from './profile.js';
+import { Profile, type ProfileConfig, type RegistrationEvent } from './profile.js';
 import type { RtcEvents } from './rtc-events.js';
+import { SipAlgAvoidance, type SipAlgAvoidanceAction, type SipAlgAvoidanceMode, type SipAlgAvoidanceReport } from './sip-alg-avoidance.js';
 import type { MediaSettings } from './session-media.js';
 import { Session, type SessionDeps } from './session.js';
 import { attachTransfer, transfer } from './transfer.js';
@@ -49,6 +50,8 @@ export interface RtcClientOptions {
   readonly resolver?: DnsResolver;
   /** RFC 5626 keep-alive interval for registrations whose registrar names none; 0: off. */
   readonly keepaliveIntervalS?: () => number;
+  /** nat.sipAlgAvoidance: what a profile does once a SIP ALG is seen (sip-alg-avoidance.ts); default off. */
+  readonly sipAlgAvoidance?: () => SipAlgAvoidanceMode;
   readonly onLog?: (err: unknown, context: string) => void;
 }
 
@@ -64,6 +67,7 @@ export class RtcClient {
   private readonly nonSipHandlers = new Set<(bytes: Uint8Array, from: { address: string; port: number }) => boolean>();
   private closed = false;
   private readonly alg = new AlgDetector();
+  private readonly avoidance = new Map<string, SipAlgAvoidance>();
 
   private constructor(private readonly options: RtcClientOptions) {
     this.events = new TypedEmitter<RtcEvents>((err, event) => this.log(err, `listener of ${event}`));
@@ -168,7 +172,29 @@ export class RtcClient {
       method, response, sentBy: this.advertised(), destination,
       ...(contact && isSipUri(contact.uri) ? { contact: { uri: contact.uri, instance } } : {}),
     });
-    if (found) this.events.emit('sipAlgDetected', found);
+    if (found) {
+      this.events.emit('sipAlgDetected', found);
+      for (const p of this.profiles) if (p.state === 'registered') this.avoidAlg(p, { profile: p.id, state: 'registered', expiresS: p.expiresS });
+    }
+  }
+
+  /** What each profile did about the SIP ALG, once it did something. */
+  get sipAlgAvoidance(): SipAlgAvoidanceReport[] {
+    return [...this.avoidance.values()].flatMap((a) => (a.report ? [a.report] : []));
+  }
+
+  private avoidAlg(p: Profile, e: RegistrationEvent): void {
+    const machine = this.avoidance.get(p.id);
+    const flow = p.registrationFlow;
+    if (!machine || !flow || this.profilesById.get(p.id) !== p) return;
+    const mode = this.options.sipAlgAvoidance?.() ?? 'off';
+    let actions: SipAlgAvoidanceAction[] = [];
+    if (e.state === 'registered') actions = machine.registered(flow, this.alg.detected, mode);
+    else if (e.state === 'failed') actions = machine.failed(flow.transport, e.reason ?? 'failed');
+    for (const a of actions) {
+      if (a.kind === 'report') this.events.emit('sipAlgAvoidance', a.report);
+      else void p.changeTransport(a.to).catch((err: unknown) => this.log(err, `SIP ALG avoidance of ${p.id}`));
+    }
   }
 
   // ---- profiles -----------------------------------------------------------------------------
@@ -181,12 +207,16 @@ export class RtcClient {
       locator: this.locator,
       advertised: () => this.advertised(),
       instanceId: this.instanceId,
-      onState: (e) => this.events.emit('registrationStateChanged', e),
+      onState: (e) => {
+        this.events.emit('registrationStateChanged', e);
+        this.avoidAlg(p, e);
+      },
       onError: (err, ctx) => this.log(err, ctx),
       ...(this.options.keepaliveIntervalS ? { keepaliveIntervalS: this.options.keepaliveIntervalS } : {}),
       onResponse: (res, destination, contact) => this.observeResponse('REGISTER', res, destination, contact),
     });
     this.profilesById.set(config.id, p);
+    this.avoidance.set(config.id, new SipAlgAvoidance(config.id));
     if (register) p.start();
     return p;
   }
@@ -195,6 +225,7 @@ export class RtcClient {
     const p = this.profilesById.get(id);
     if (!p) return;
     this.profilesById.delete(id);
+    this.avoidance.delete(id);
     await p.stop();
   }
 

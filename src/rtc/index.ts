@@ -5,6 +5,8 @@ export { Session, SessionError } from './session.js';
 export { ENCODABLE_CODECS, type MediaSettings } from './session-media.js';
 export { Registration, type PublicRegistrationState } from './registration.js';
 export { ALG_ADVICE, type AlgEvidence, type AlgEvidenceKind } from './alg-detector.js';
+export { probeSipAlg, type AlgProbeResult } from './alg-probe.js';
+export { type SipAlgAvoidanceMode, type SipAlgAvoidanceReport, type SipAlgAvoidanceState } from './sip-alg-avoidance.js';
 export {
   endReasonFor, type EndReason, type RtcEvents, type SessionState, type SessionDirection, type RegistrationStateChanged,
   type SessionStateChanged, type IncomingCall, type MediaChanged, type CallQualityChanged, type DtmfReceived, type TransferRequested, type RtcError,

@@ -68,7 +68,9 @@ export class Profile {
   readonly proxyUri: SipUri | undefined;
   /** The address of record: sip:user@registrar-domain. */
   readonly aor: SipUri;
-  private readonly machine: Registration;
+  private machine: Registration;
+  /** SIP ALG avoidance (sip-alg-avoidance.ts) moved us off the account's transport. */
+  private transportOverride: SipTransport | undefined;
   private readonly callId: string;
   private readonly fromTag: string;
   private cseq = 0;
@@ -105,7 +107,12 @@ export class Profile {
   }
 
   get transportName(): SipTransport {
-    return this.config.transport.toUpperCase() as SipTransport;
+    return this.transportOverride ?? (this.config.transport.toUpperCase() as SipTransport);
+  }
+
+  /** Where the last REGISTER went (transport and port), once one was sent. */
+  get registrationFlow(): { readonly transport: string; readonly port: number } | undefined {
+    return this.flow;
   }
 
   get state(): PublicRegistrationState {
@@ -134,7 +141,9 @@ export class Profile {
   /** Where out-of-dialog requests of this profile go: the proxy, else the registrar (RFC 3263). */
   async outboundTargets(): Promise<Target[]> {
     const uri = this.proxyUri ?? this.registrarUri;
-    const targets = await this.deps.locator.locate({ host: uri.host, ...(uri.port !== undefined ? { port: uri.port } : {}), transport: this.transportName, secure: uri.scheme === 'sips' });
+    // Moved to TLS by SIP ALG avoidance: a URI written with :5060 for UDP/TCP means 5061 for TLS.
+    const port = this.transportOverride === 'TLS' && uri.port === 5060 ? 5061 : uri.port;
+    const targets = await this.deps.locator.locate({ host: uri.host, ...(port !== undefined ? { port } : {}), transport: this.transportName, secure: uri.scheme === 'sips' });
     this.targets = targets;
     return targets;
   }
@@ -160,13 +169,34 @@ export class Profile {
   }
 
   /** Un-REGISTERs (if registered) and resolves when done or after `timeoutMs`. */
-  stop(timeoutMs = 2000): Promise<void> {
+  async stop(timeoutMs = 2000): Promise<void> {
+    await this.unregister(timeoutMs);
+    this.closed = true;
+  }
+
+  /**
+   * SIP ALG avoidance: un-REGISTERs the binding over the current transport (waiting at most
+   * `timeoutMs`), then registers afresh over `transport`. The account's own setting is unchanged.
+   */
+  async changeTransport(transport: SipTransport, timeoutMs = 4000): Promise<void> {
+    if (this.closed) return;
+    await this.unregister(timeoutMs);
+    if (this.closed) return;
+    this.transportOverride = transport === this.config.transport.toUpperCase() ? undefined : transport;
+    // A new machine: a late answer to the un-REGISTER must not count for the new registration.
+    this.machine = new Registration({ expiresS: this.config.expiresS, ...(this.deps.random ? { random: this.deps.random } : {}) });
+    this.lastContact = undefined;
+    this.reflexive = undefined;
+    this.apply(this.machine.start());
+  }
+
+  private unregister(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
       this.stopKeepalive();
       const finish = (): void => {
         this.deps.clock.cancel(guard);
         this.deps.clock.cancel(this.timer);
-        this.closed = true;
+        this.stopped = undefined;
         resolve();
       };
       const guard = this.deps.clock.setTimer(timeoutMs, finish);
@@ -235,6 +265,7 @@ export class Profile {
 
   private async send(expiresS: number, removeOld: boolean): Promise<void> {
     if (this.closed) return;
+    const machine = this.machine;
     let res: SipResponse;
     let t: Target | undefined;
     try {
@@ -247,9 +278,10 @@ export class Profile {
       res = await this.deps.ua.request(req, { transport: t.transport, address: t.address, port: t.port, reliable: t.transport !== 'UDP', ...(t.transport === 'TLS' ? { serverName: t.hostName } : {}) }, { credentials: creds });
     } catch (err) {
       this.deps.onError(err, `REGISTER ${this.id}`);
-      this.apply(this.machine.timeout(err instanceof Error ? err.message : String(err), this.deps.clock.now()));
+      if (machine === this.machine) this.apply(this.machine.timeout(err instanceof Error ? err.message : String(err), this.deps.clock.now()));
       return;
     }
+    if (machine !== this.machine) return;
     this.lastResponse = res;
     this.deps.onResponse?.(res, t, this.lastContact);
     this.apply(this.machine.response(this.readResponse(res, expiresS), this.deps.clock.now()));

@@ -2,6 +2,7 @@
 // registrations and calls (DESIGN.md: they never see SIP messages).
 import type { AlgEvidence } from './alg-detector.js';
 import type { PublicRegistrationState } from './registration.js';
+import type { SipAlgAvoidanceReport } from './sip-alg-avoidance.js';
 
 export type SessionState = 'calling' | 'incoming' | 'early' | 'connected' | 'held' | 'ending' | 'ended';
 export type SessionDirection = 'in' | 'out';
@@ -94,6 +95,8 @@ export type RtcEvents = {
   error: RtcError;
   /** A router rewrites our SIP (a SIP ALG); emitted once, with what showed it (alg-detector.ts). */
   sipAlgDetected: AlgEvidence;
+  /** What a profile did about the SIP ALG: moved to a stream, or stayed on UDP (sip-alg-avoidance.ts). */
+  sipAlgAvoidance: SipAlgAvoidanceReport;
 };
 
 /** RFC 3261 §21 statuses to end reasons for people (the issue: 480/404/603 mapped clearly). */

@@ -76,6 +76,8 @@ export interface NatStatus {
   /** A router rewrites our SIP (SIP ALG), and what showed it. */
   alg?: boolean;
   algEvidence?: { kind: string; method: string; server: string; sent: string; seen: string } | null;
+  /** What each account did about it (nat.sipAlgAvoidance): moved to TCP/TLS, or stayed on UDP. */
+  algAvoidance?: Array<{ profile: string; state: string; transport: string; reason: string }>;
 }
 
 export interface Status {

@@ -85,6 +85,7 @@ request_route {
 		if (@@INVITE_AUTH@@ && from_uri == myself) {
 			route(AUTH_PROXY);
 		}
+@@FAR_END_NAT@@
 		record_route();
 		if (!lookup("location")) {
 			sl_send_reply("404", "Not Found");
@@ -95,6 +96,7 @@ request_route {
 	}
 	sl_send_reply("405", "Method Not Allowed");
 }
+@@ROUTES@@
 
 route[PASSWORD] {
 	$var(pw) = "";

@@ -4,8 +4,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { nsExec } from './netns.js';
+import { nsExec, runCommand } from './netns.js';
 import { startProcess, waitFor, type LabProcess } from './process.js';
+
+// nathelper: flag 1 = private Contact, 8 = private address in the SDP; fix_nated_sdp 2 rewrites c=.
+const FAR_END_NAT_REQUEST = `\t\tif (nat_uac_test("1")) fix_nated_contact();
+\t\tif (has_body("application/sdp") && nat_uac_test("8")) fix_nated_sdp("2");
+\t\tt_on_reply("FAR_END_NAT");`;
+const FAR_END_NAT_REPLY = `onreply_route[FAR_END_NAT] {
+\tif (nat_uac_test("1")) fix_nated_contact();
+\tif (has_body("application/sdp") && nat_uac_test("8")) fix_nated_sdp("2");
+}`;
 
 export interface KamailioOptions {
   readonly address: string;
@@ -19,6 +28,14 @@ export interface KamailioOptions {
   readonly netns?: string;
   /** SIP Outbound (RFC 5626) registrar with STUN keep-alive answers on the SIP port. */
   readonly outbound?: boolean;
+  /**
+   * Far-end NAT traversal as SIP providers do it (nathelper): the private Contact and SDP address
+   * of an INVITE or its 2xx are replaced by the address the message came from. What a phone needs
+   * once it signals over TCP, out of the reach of a SIP ALG that used to rewrite them.
+   */
+  readonly farEndNat?: boolean;
+  /** Open the ctl module's binrpc socket, for userLocation(). */
+  readonly control?: boolean;
 }
 
 export interface Kamailio {
@@ -26,6 +43,8 @@ export interface Kamailio {
   readonly address: string;
   readonly port: number;
   readonly domain: string;
+  /** The location table (`kamcmd ul.dump`), with `control`. */
+  userLocation(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +76,7 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const dir = mkdtempSync(join(tmpdir(), 'dpa-kam-'));
   const domain = o.domain ?? 'lab.test';
   const host = o.address.includes(':') ? `[${o.address}]` : o.address;
+  const ctlSocket = join(dir, 'ctl.sock');
   const users = Object.entries(o.users).map(([u, p]) => {
     if (!/^[A-Za-z0-9._-]+$/.test(u) || /["\\\n]/.test(p)) throw new Error(`unsafe lab user ${u}`);
     return `\tif ($au == "${u}") $var(pw) = "${p}";`;
@@ -69,7 +89,12 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     .replace('@@INVITE_AUTH@@', o.inviteAuth ? '1 == 1' : '1 == 0')
     .replace('@@USERS@@', users)
     .replace('@@OUTBOUND_MODULES@@', o.outbound ? 'loadmodule "outbound.so"\nloadmodule "stun.so"\nloadmodule "path.so"' : '')
-    .replace('@@OUTBOUND_PARAMS@@', o.outbound ? 'modparam("registrar", "outbound_mode", 1)' : '');
+    .replace('@@OUTBOUND_PARAMS@@', [
+      ...(o.outbound ? ['modparam("registrar", "outbound_mode", 1)'] : []),
+      ...(o.control ? ['loadmodule "ctl.so"', `modparam("ctl", "binrpc", "unix:${ctlSocket}")`] : []),
+    ].join('\n'))
+    .replace('@@FAR_END_NAT@@', o.farEndNat ? FAR_END_NAT_REQUEST : '')
+    .replace('@@ROUTES@@', o.farEndNat ? FAR_END_NAT_REPLY : '');
   const cfgPath = join(dir, 'kamailio.cfg');
   writeFileSync(cfgPath, cfg);
   const args = ['-f', cfgPath, '-DD', '-E', '-m', '32', '-M', '8', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-w', dir];
@@ -85,5 +110,9 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     await proc.stop();
     throw err;
   }
-  return { process: proc, address: o.address, port: o.port, domain, stop: () => proc.stop() };
+  const userLocation = async (): Promise<string> => {
+    if (!o.control) throw new Error('kamailio was started without control');
+    return (await runCommand('kamcmd', ['-s', `unix:${ctlSocket}`, 'ul.dump'])).stdout;
+  };
+  return { process: proc, address: o.address, port: o.port, domain, userLocation, stop: () => proc.stop() };
 }
