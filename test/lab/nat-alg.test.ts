@@ -9,12 +9,13 @@
 // against a registrar without TLS it falls back to TCP. `nat-test --sip` finds the ALG with one OPTIONS.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeWav, goertzelAmplitude } from '../../src/media/index.js';
+import { goertzelAmplitude } from '../../src/media/index.js';
 import { CLI } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { readWav, startBaresip, type Baresip } from './lib/baresip.js';
+import { startBaresip, type Baresip } from './lib/baresip.js';
+import { assertHeard, baresipRecording, decRecordings, listen, ourRecording } from './lib/call-tones.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
 import { NatLab } from './lib/nat-lab.js';
 import { NamespacedDaemon, type Json } from './lib/nat-phone.js';
@@ -96,50 +97,6 @@ async function startDaemon(key: string, i: number, phoneHz: number, avoidance: '
   return daemon;
 }
 
-type Recording = { readonly samples: Int16Array; readonly rateHz: number };
-const dbfs = (amplitude: number): number => 20 * Math.log10(Math.max(amplitude, 1) / 32768);
-
-/** The tone at `hz` in the steady part of a recording is within 3 dB of `sentAmplitude`, clean, and not the listener's own `ownHz`. */
-function assertHeard(what: string, rec: Recording, hz: number, ownHz: number, sentAmplitude: number): void {
-  const part = rec.samples.subarray(Math.floor(rec.rateHz / 2), Math.max(Math.floor(rec.rateHz / 2), rec.samples.length - Math.floor((rec.rateHz * 3) / 10)));
-  let energy = 0;
-  for (const x of part) energy += x * x;
-  const amplitude = goertzelAmplitude(part, hz, rec.rateHz);
-  const own = goertzelAmplitude(part, ownHz, rec.rateHz);
-  const purity = part.length > 0 && energy > 0 ? (amplitude * amplitude) / 2 / (energy / part.length) : 0;
-  const seconds = part.length / rec.rateHz;
-  const text = `${what}: ${hz} Hz at ${dbfs(amplitude).toFixed(1)} dBFS (sent at ${dbfs(sentAmplitude).toFixed(1)}), purity ${purity.toFixed(2)}, own tone ${dbfs(own).toFixed(1)} dBFS, ${seconds.toFixed(2)} s`;
-  assert.ok(seconds >= 1 && Math.abs(dbfs(amplitude) - dbfs(sentAmplitude)) <= 3 && purity >= 0.8 && own * 20 < amplitude, text);
-}
-
-/** Our speaker file, once the playback device patched its header at the end of the call. */
-async function ourRecording(path: string): Promise<Recording> {
-  await waitFor(`${path} to be closed`, () => {
-    const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-    return size >= 44 && readFileSync(path).readUInt32LE(4) === size - 8;
-  }, 5000);
-  const wav = decodeWav(readFileSync(path));
-  return { samples: wav.samples, rateHz: wav.sampleRateHz };
-}
-
-const decRecordings = (b: Baresip): string[] => readdirSync(b.dir).filter((n) => n.endsWith('-dec.wav'));
-
-/** baresip's recordings of its newest call (what it heard, and its own -enc.wav: what it sent). */
-async function baresipRecording(b: Baresip, known: readonly string[]): Promise<{ heard: Recording; sent: Recording }> {
-  let dec: string | undefined;
-  const closed = (n: string): boolean => (statSync(join(b.dir, n), { throwIfNoEntry: false })?.size ?? 0) > 44 && readFileSync(join(b.dir, n)).readUInt32LE(4) > 36;
-  await waitFor('baresip\'s recordings of the call, closed', () => {
-    dec = decRecordings(b).find((n) => !known.includes(n));
-    return dec !== undefined && closed(dec) && closed(dec.replace(/-dec\.wav$/, '-enc.wav'));
-  }, 5000);
-  const read = (n: string): Recording => {
-    const wav = readWav(readFileSync(join(b.dir, n)));
-    assert.ok(wav, `${n} is a WAV file`);
-    return wav;
-  };
-  return { heard: read(dec as string), sent: read((dec as string).replace(/-dec\.wav$/, '-enc.wav')) };
-}
-
 /** Places a call through the API and waits until it carried `packets` RTP packets each way; hangs up. */
 async function callOut(daemon: NamespacedDaemon, target: string, packets: number): Promise<Status['calls'][number]> {
   const placed = await daemon.api<{ id: string }>('POST', '/api/calls', { target });
@@ -195,8 +152,8 @@ describe('SIP ALG avoidance behind the kernel SIP helper: tcp', () => {
     assert.equal(call.direction, 'out');
     const bobRec = await baresipRecording(bob(i), known);
     const bobPeak = goertzelAmplitude(bobRec.sent.samples, bobHz, bobRec.sent.rateHz);
-    assertHeard('we heard baresip over the TCP-signalled call', await ourRecording(heard), bobHz, phoneHz, bobPeak);
-    assertHeard('baresip heard us over the TCP-signalled call', bobRec.heard, phoneHz, bobHz, PHONE_TONE_PEAK);
+    assertHeard('we heard baresip over the TCP-signalled call', listen(await ourRecording(heard), bobHz, phoneHz), bobPeak);
+    assertHeard('baresip heard us over the TCP-signalled call', listen(bobRec.heard, phoneHz, bobHz), PHONE_TONE_PEAK);
   });
 
 });
