@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Daemon, SHUTDOWN_BUDGET_MS } from './daemon/index.js';
 import { listBoards } from './hal/index.js';
-import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, parseStunServer } from './nat/index.js';
+import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, keepaliveInterval, parseStunServer } from './nat/index.js';
 import { Registry, RegistryError, formatValue } from './registry/index.js';
 import { AdminCredentials, CredentialsError } from './web/index.js';
 
@@ -287,9 +287,13 @@ async function cmdNatTest(args: string[]): Promise<void> {
     if (err instanceof NatDiscoveryError) throw new UsageError(`nat-test: ${err.message}`);
     throw err;
   }
+  // The interval the daemon would use with nat.keepaliveIntervalS 0 (keepalive-interval.ts), when a lifetime was measured.
+  const keepalive = result.bindingLifetimeS !== undefined
+    ? keepaliveInterval(0, { bindingLifetimeS: result.bindingLifetimeS, ...(result.bindingExpiredS !== undefined ? { bindingExpiredS: result.bindingExpiredS } : {}) })
+    : undefined;
   // JSON: DESIGN.md's natType, mapping, filtering, publicAddress, bindingLifetimeS, then the details.
-  if (values.json) out(JSON.stringify(result));
-  else out(describeNatResult(result));
+  if (values.json) out(JSON.stringify({ ...result, ...(keepalive ? { keepaliveIntervalS: keepalive.intervalS } : {}) }));
+  else out(describeNatResult(result) + (keepalive ? `\nkeep-alive:      every ${keepalive.intervalS} s with nat.keepaliveIntervalS 0 (${keepalive.reason})` : ''));
 }
 
 async function main(argv: string[]): Promise<void> {

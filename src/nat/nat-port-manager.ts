@@ -35,8 +35,16 @@ export function isPrivateAddress(address: string): boolean {
 
 const key = (kind: SocketKind, local: TransportAddress) => `${kind}|${local.address}|${local.port}`;
 
+const CONE: ReadonlySet<string> = new Set(['full-cone', 'restricted-cone', 'port-restricted-cone']);
+
+interface Plan {
+  readonly chain: MappingProvider[];
+  /** Why this chain; `via` is the provider that answered ('local' when none did). */
+  readonly reason: (via: PortMapping['via']) => string;
+}
+
 export class NatPortManager implements PortManager {
-  private readonly given = new Map<string, { mapping: PortMapping; provider: MappingProvider | undefined; kind: SocketKind; local: TransportAddress }>();
+  private readonly given = new Map<string, { mapping: PortMapping; provider: MappingProvider | undefined; kind: SocketKind; local: TransportAddress; chain: string; localAddress: string }>();
   private decision: NatDecision;
 
   constructor(
@@ -62,13 +70,14 @@ export class NatPortManager implements PortManager {
     const had = this.given.get(k);
     if (had) return had.mapping;
     const localAnswer = await this.local.getMapping(req);
-    const { chain, reason } = this.chainFor(localAnswer.address);
-    for (const provider of chain) {
+    const plan = this.planFor(localAnswer.address);
+    const chain = names(plan.chain);
+    for (const provider of plan.chain) {
       try {
         const m = await provider.map(req);
         if (m) {
-          this.given.set(k, { mapping: m, provider, kind: req.kind, local: req.local });
-          this.decision = { strategy: this.strategy(), via: m.via, reason };
+          this.given.set(k, { mapping: m, provider, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
+          if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: m.via, reason: plan.reason(m.via) };
           return m;
         }
       } catch {
@@ -76,34 +85,96 @@ export class NatPortManager implements PortManager {
         // by the part and the phone keeps doing what it can).
       }
     }
-    this.given.set(k, { mapping: localAnswer, provider: undefined, kind: req.kind, local: req.local });
-    this.decision = { strategy: this.strategy(), via: 'local', reason: chain.length > 0 ? `${reason}; no provider answered, advertising the local address` : reason };
+    this.given.set(k, { mapping: localAnswer, provider: undefined, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
+    if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: 'local', reason: plan.reason('local') };
     return localAnswer;
   }
 
+  /**
+   * NAT behaviour discovery has a (new) verdict. The SIP decision's reason is brought up to date;
+   * mappings whose chain of providers the verdict changes are forgotten (and released), and true
+   * says the caller should ask again (RtcClient.refreshMapping re-registers if the answer moved).
+   */
+  async behaviourChanged(): Promise<boolean> {
+    const stale = [...this.given.entries()].filter(([, g]) => names(this.planFor(g.localAddress).chain) !== g.chain);
+    const sip = [...this.given.values()].find((g) => g.kind === 'sip');
+    if (sip && !stale.some(([, g]) => g === sip)) {
+      this.decision = { strategy: this.strategy(), via: sip.mapping.via, reason: this.planFor(sip.localAddress).reason(sip.mapping.via) };
+    }
+    for (const [k] of stale) this.given.delete(k);
+    await Promise.all(stale.map(([, g]) => g.provider?.release(g.kind, g.local).catch(() => {})));
+    return stale.length > 0;
+  }
+
   /** Which providers to ask, in order, and why. */
-  private chainFor(localAddress: string): { chain: MappingProvider[]; reason: string } {
+  private planFor(localAddress: string): Plan {
     const p = this.providers;
     const some = (...xs: Array<MappingProvider | undefined>) => xs.filter((x): x is MappingProvider => x !== undefined);
+    const fixed = (chain: MappingProvider[], why: string): Plan => ({
+      chain, reason: (via) => (via === 'local' && chain.length > 0 ? `${why}; no provider answered, advertising the local address` : why),
+    });
     switch (this.strategy()) {
       case 'none':
-        return { chain: [], reason: 'strategy none: the local address is advertised' };
+        return fixed([], 'strategy none: the local address is advertised');
       case 'static':
-        return { chain: some(p.static), reason: 'strategy static: the forwards set up by hand' };
+        return fixed(some(p.static), 'strategy static: the forwards set up by hand');
       case 'upnp':
-        return { chain: some(p.upnp, p.pcp), reason: 'strategy upnp: the router maps ports (UPnP IGD, then PCP/NAT-PMP)' };
+        return fixed(some(p.upnp, p.pcp), 'strategy upnp: the router maps ports (UPnP IGD, then PCP/NAT-PMP)');
       case 'stun':
-        return { chain: some(p.stun), reason: 'strategy stun: the address the STUN server sees' };
+        return fixed(some(p.stun), 'strategy stun: the address the STUN server sees');
       case 'turn':
       case 'ice':
-        return { chain: some(p.stun), reason: `strategy ${this.strategy()}: relaying is not available yet; using STUN` };
-      case 'auto': {
-        if (!isPrivateAddress(localAddress)) return { chain: some(p.static), reason: `auto: ${localAddress} is a public address, no NAT to traverse` };
-        const t = this.natType();
-        if (t === 'symmetric') return { chain: some(p.upnp, p.pcp, p.stun), reason: 'auto: symmetric NAT; a relay (TURN/ICE) is needed, trying router mapping and STUN meanwhile' };
-        return { chain: some(p.static, p.upnp, p.pcp, p.stun), reason: `auto: private address ${localAddress}${t ? ` behind a ${t} NAT` : ''}: router mapping first, then STUN` };
-      }
+        return fixed(some(p.stun), `strategy ${this.strategy()}: relaying is not available yet; using STUN`);
+      case 'auto':
+        return this.autoPlan(localAddress);
     }
+  }
+
+  /**
+   * `auto` from what is known: a public address (or an `open` verdict) needs nothing; forwards set
+   * up by hand come first; then a router that maps on request (UPnP IGD, PCP/NAT-PMP); then STUN,
+   * which is right for a cone NAT (endpoint-independent mapping, RFC 4787 §4.1) and wrong for a
+   * symmetric one, where only a relay (TURN/ICE) works. UDP blocked: STUN cannot answer at all.
+   */
+  private autoPlan(localAddress: string): Plan {
+    const p = this.providers;
+    const some = (...xs: Array<MappingProvider | undefined>) => xs.filter((x): x is MappingProvider => x !== undefined);
+    const t = this.natType();
+    if (!isPrivateAddress(localAddress) || t === 'open') {
+      const why = !isPrivateAddress(localAddress) ? `${localAddress} is a public address` : `discovery found no NAT (open) in front of ${localAddress}`;
+      return { chain: some(p.static), reason: (via) => `auto: ${why}: ${via === 'static' ? 'the forwards set up by hand' : 'the local address is advertised'}` };
+    }
+    const behind = t ? `behind a ${t} NAT` : 'behind a NAT not measured yet';
+    const routerAnswer = (via: PortMapping['via']): string | undefined => {
+      if (via === 'static') return 'the forwards set up by hand';
+      if (via === 'upnp') return 'the router maps ports on request (UPnP IGD)';
+      if (via === 'pcp') return 'the router maps ports on request (PCP/NAT-PMP)';
+      return undefined;
+    };
+    if (t === 'udp-blocked') {
+      return {
+        chain: some(p.static, p.upnp, p.pcp),
+        reason: (via) => `auto: UDP is blocked (no STUN answer): ${routerAnswer(via) ?? 'no router mapping either; SIP and RTP over UDP cannot pass, use TCP/TLS and a TURN relay'}`,
+      };
+    }
+    if (t === 'symmetric') {
+      return {
+        chain: some(p.static, p.upnp, p.pcp, p.stun),
+        reason: (via) => `auto: symmetric NAT; a relay (TURN/ICE) is needed for media: ${routerAnswer(via) ?? (via === 'stun' ? 'meanwhile the STUN address (SIP still works over the registration\'s flow)' : 'no provider answered, advertising the local address')}`,
+      };
+    }
+    return {
+      chain: some(p.static, p.upnp, p.pcp, p.stun),
+      reason: (via) => {
+        const router = routerAnswer(via);
+        if (router) return `auto: private address ${localAddress} ${behind}: ${router}`;
+        const noRouter = 'no UPnP/PCP router answered';
+        if (via === 'stun') {
+          return `auto: private address ${localAddress} ${behind}: ${noRouter}; ${t && CONE.has(t) ? 'STUN, right for a cone NAT (endpoint-independent mapping)' : 'STUN'}`;
+        }
+        return `auto: private address ${localAddress} ${behind}: ${noRouter} and STUN did not answer; advertising the local address`;
+      },
+    };
   }
 
   updateRemoteAddress(): void {}
@@ -128,3 +199,5 @@ export class NatPortManager implements PortManager {
     await Promise.all(providers.map((p) => p?.close().catch(() => {})));
   }
 }
+
+const names = (chain: readonly MappingProvider[]): string => chain.map((p) => p.name).join(',');

@@ -56,7 +56,7 @@ export const KEYS: readonly KeySpec[] = [
 
   // NAT traversal
   { key: 'nat.strategy', type: 'enum', default: 'auto', values: NAT_STRATEGIES, description: 'How to get through NAT: auto, none, static, upnp, stun, turn or ice.' },
-  { key: 'nat.keepaliveIntervalS', type: 'integer', default: 25, min: 0, max: 3600, description: 'Keepalive interval for SIP flows and media (s); 0 derives it from the measured binding lifetime.' },
+  { key: 'nat.keepaliveIntervalS', type: 'integer', default: 0, min: 0, max: 3600, description: 'Keep-alive interval for SIP flows (s); 0 derives it from the binding lifetime NAT discovery measures (needs nat.stunServer; 25 s until measured).' },
   { key: 'nat.staticPublicAddress', type: 'ipAddress', default: '', optional: true, description: 'Public IP address for static mapping (port forwarding set up by hand).' },
   { key: 'nat.staticSipPort', type: 'integer', default: 0, min: 0, max: 65535, description: 'Public SIP port forwarded by hand (0: same as the local port).' },
   { key: 'nat.staticRtpPortMin', type: 'integer', default: 0, min: 0, max: 65535, description: 'First public RTP port forwarded by hand (0: same as the local range).' },
