@@ -100,11 +100,13 @@ export class DaemonNatDiscovery {
 
   private reconsider(): void {
     const { ports, log } = this.deps;
+    // Before the RTC client has started, its first mapping will read the verdict itself.
+    if (!this.deps.rtc()) return;
     void ports.behaviourChanged().then(async (changed) => {
       const rtc = this.deps.rtc();
       if (changed && rtc) await rtc.refreshMapping();
       const d = ports.lastDecision;
-      log.info({ strategy: d.strategy, via: d.via, reason: d.reason, remapped: changed }, 'nat decision');
+      log.info({ strategy: d.strategy, via: d.via, reason: d.reason, remapped: changed, ...(rtc ? { advertised: rtc.advertised() } : {}) }, 'nat decision');
     }).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'nat decision not applied'));
   }
 
