@@ -86,3 +86,46 @@ test('a socket keeps its mapping until released; release and close reach the pro
   await pm.close();
   assert.deepEqual(log.slice(-2), ['release upnp:rtp', 'close upnp']);
 });
+
+test('auto says what it chose and why: a router mapping, STUN for a cone, a relay needed for symmetric, UDP blocked, no NAT', async () => {
+  const log: string[] = [];
+  const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
+  const upnp: PortMapping = { address: '203.0.113.9', port: 5060, via: 'upnp' };
+  let natType: string | undefined = 'port-restricted-cone';
+  let router: PortMapping | undefined;
+  const pm = new NatPortManager(() => 'auto', { upnp: { ...fake('upnp', undefined, log), map: async () => router }, stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'), () => natType);
+  assert.deepEqual(await pm.getMapping(SIP), stun);
+  assert.match(pm.lastDecision.reason, /behind a port-restricted-cone NAT: no UPnP\/PCP router answered; STUN, right for a cone NAT/);
+  router = upnp;
+  await pm.reevaluate();
+  assert.deepEqual(await pm.getMapping(SIP), upnp);
+  assert.match(pm.lastDecision.reason, /the router maps ports on request \(UPnP IGD\)/);
+  router = undefined;
+  natType = 'udp-blocked';
+  await pm.reevaluate();
+  log.length = 0;
+  assert.equal((await pm.getMapping(SIP)).via, 'local');
+  assert.deepEqual(log, [], 'STUN is not asked when UDP is blocked');
+  assert.match(pm.lastDecision.reason, /UDP is blocked.*TCP\/TLS and a TURN relay/);
+  natType = 'open';
+  await pm.reevaluate();
+  assert.equal((await pm.getMapping(SIP)).via, 'local');
+  assert.match(pm.lastDecision.reason, /no NAT \(open\)/);
+});
+
+test('a new verdict forgets only the mappings whose chain it changes, and brings the reason up to date', async () => {
+  const log: string[] = [];
+  const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
+  let natType: string | undefined;
+  const pm = new NatPortManager(() => 'auto', { stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'), () => natType);
+  await pm.getMapping(SIP);
+  assert.match(pm.lastDecision.reason, /not measured yet/);
+  natType = 'full-cone';
+  assert.equal(await pm.behaviourChanged(), false, 'same providers: the mapping stands');
+  assert.match(pm.lastDecision.reason, /behind a full-cone NAT/);
+  assert.equal(pm.mappings.length, 1);
+  natType = 'udp-blocked';
+  assert.equal(await pm.behaviourChanged(), true, 'STUN is out of the chain: ask again');
+  assert.equal(pm.mappings.length, 0);
+  assert.deepEqual(log, ['stun:sip', 'release stun:sip']);
+});
