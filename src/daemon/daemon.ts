@@ -117,6 +117,7 @@ export class Daemon {
       },
       new LocalPortManager(() => sipHost),
       () => this.natDiscovery.monitor.status.natType ?? undefined,
+      this.clock,
     );
     // NAT behaviour discovery starts now, beside the first mapping, and never holds up readiness.
     let rtcStarted = false;

@@ -4,6 +4,7 @@
 // a router that maps ports on request (UPnP IGD, PCP/NAT-PMP) is asked; otherwise STUN, which
 // is right for cone NATs; a symmetric NAT needs a relay (TURN/ICE), reported as such.
 import { isIP } from 'node:net';
+import { SystemClock, type Clock } from '../util/index.js';
 import type { MappingProvider } from './mapping-provider.js';
 import { LocalPortManager, type MappingRequest, type PortManager, type PortMapping, type SocketKind, type TransportAddress } from './port-manager.js';
 
@@ -37,8 +38,15 @@ const key = (kind: SocketKind, local: TransportAddress) => `${kind}|${local.addr
 
 const CONE: ReadonlySet<string> = new Set(['full-cone', 'restricted-cone', 'port-restricted-cone']);
 
+/** SSDP waits 2 s for an IGD; half a second more lets a PCP answer to the first send in too. */
+export const ROUTER_BUDGET_MS = 2500;
+
+const isRouter = (p: MappingProvider): boolean => p.name === 'upnp' || p.name === 'pcp';
+
 interface Plan {
   readonly chain: MappingProvider[];
+  /** Ask the chain's router providers side by side within the router budget (auto). */
+  readonly raceRouters?: boolean;
   /** Why this chain; `via` is the provider that answered ('local' when none did). */
   readonly reason: (via: PortMapping['via']) => string;
 }
@@ -53,6 +61,9 @@ export class NatPortManager implements PortManager {
     private readonly local: LocalPortManager,
     /** What NAT behaviour discovery found, when it has run (`auto` uses it). */
     private readonly natType: () => string | undefined = () => undefined,
+    private readonly clock: Clock = new SystemClock(),
+    /** `auto`: how long UPnP and PCP together may take before STUN is asked. */
+    private readonly routerBudgetMs = ROUTER_BUDGET_MS,
   ) {
     this.decision = { strategy: strategy(), via: null, reason: 'no mapping asked for yet' };
   }
@@ -72,22 +83,65 @@ export class NatPortManager implements PortManager {
     const localAnswer = await this.local.getMapping(req);
     const plan = this.planFor(localAnswer.address);
     const chain = names(plan.chain);
-    for (const provider of plan.chain) {
-      try {
-        const m = await provider.map(req);
-        if (m) {
-          this.given.set(k, { mapping: m, provider, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
-          if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: m.via, reason: plan.reason(m.via) };
-          return m;
+    for (let i = 0; i < plan.chain.length; i++) {
+      const provider = plan.chain[i];
+      if (!provider) continue;
+      let answer: { provider: MappingProvider; mapping: PortMapping } | undefined;
+      if (plan.raceRouters && isRouter(provider)) {
+        const routers = plan.chain.slice(i).filter(isRouter);
+        i += routers.length - 1;
+        answer = await this.raceRouters(req, routers);
+      } else {
+        try {
+          const m = await provider.map(req);
+          if (m) answer = { provider, mapping: m };
+        } catch {
+          // A broken provider degrades to the next one (DESIGN.md: a failure in one part is reported
+          // by the part and the phone keeps doing what it can).
         }
-      } catch {
-        // A broken provider degrades to the next one (DESIGN.md: a failure in one part is reported
-        // by the part and the phone keeps doing what it can).
+      }
+      if (answer) {
+        const m = answer.mapping;
+        this.given.set(k, { mapping: m, provider: answer.provider, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
+        if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: m.via, reason: plan.reason(m.via) };
+        return m;
       }
     }
     this.given.set(k, { mapping: localAnswer, provider: undefined, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
     if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: 'local', reason: plan.reason('local') };
     return localAnswer;
+  }
+
+  /**
+   * UPnP IGD and PCP/NAT-PMP asked side by side, for at most the router budget: a router that
+   * drops both silently would otherwise cost SSDP's wait plus PCP's retransmissions (RFC 6887
+   * §8.1.1: 3 s doubling, 20 s here) before STUN is even asked. The first mapping wins; one that
+   * comes later (or from the other protocol) is given back.
+   */
+  private raceRouters(req: MappingRequest, routers: readonly MappingProvider[]): Promise<{ provider: MappingProvider; mapping: PortMapping } | undefined> {
+    return new Promise((resolve) => {
+      let done = false;
+      let left = routers.length;
+      const finish = (answer: { provider: MappingProvider; mapping: PortMapping } | undefined): void => {
+        if (done) return;
+        done = true;
+        this.clock.cancel(timer);
+        resolve(answer);
+      };
+      const timer = this.clock.setTimer(this.routerBudgetMs, () => finish(undefined));
+      for (const provider of routers) {
+        provider.map(req).then(
+          (m) => {
+            if (!m) return;
+            if (done) return void provider.release(req.kind, req.local).catch(() => {});
+            finish({ provider, mapping: m });
+          },
+          () => {},
+        ).finally(() => {
+          if (--left === 0) finish(undefined);
+        });
+      }
+    });
   }
 
   /**
@@ -153,18 +207,18 @@ export class NatPortManager implements PortManager {
     };
     if (t === 'udp-blocked') {
       return {
-        chain: some(p.static, p.upnp, p.pcp),
+        chain: some(p.static, p.upnp, p.pcp), raceRouters: true,
         reason: (via) => `auto: UDP is blocked (no STUN answer): ${routerAnswer(via) ?? 'no router mapping either; SIP and RTP over UDP cannot pass, use TCP/TLS and a TURN relay'}`,
       };
     }
     if (t === 'symmetric') {
       return {
-        chain: some(p.static, p.upnp, p.pcp, p.stun),
+        chain: some(p.static, p.upnp, p.pcp, p.stun), raceRouters: true,
         reason: (via) => `auto: symmetric NAT; a relay (TURN/ICE) is needed for media: ${routerAnswer(via) ?? (via === 'stun' ? 'meanwhile the STUN address (SIP still works over the registration\'s flow)' : 'no provider answered, advertising the local address')}`,
       };
     }
     return {
-      chain: some(p.static, p.upnp, p.pcp, p.stun),
+      chain: some(p.static, p.upnp, p.pcp, p.stun), raceRouters: true,
       reason: (via) => {
         const router = routerAnswer(via);
         if (router) return `auto: private address ${localAddress} ${behind}: ${router}`;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { FakeClock } from '../../../src/util/index.js';
+import { ROUTER_BUDGET_MS } from '../../../src/nat/nat-port-manager.js';
 import {
   LocalPortManager, NatPortManager, StaticProvider, isPrivateAddress, type MappingProvider, type MappingRequest, type NatStrategy, type PortMapping,
 } from '../../../src/nat/index.js';
@@ -128,4 +130,37 @@ test('a new verdict forgets only the mappings whose chain it changes, and brings
   assert.equal(await pm.behaviourChanged(), true, 'STUN is out of the chain: ask again');
   assert.equal(pm.mappings.length, 0);
   assert.deepEqual(log, ['stun:sip', 'release stun:sip']);
+});
+
+test('auto asks UPnP and PCP side by side within the router budget: a silent router costs the budget, not SSDP plus PCP retransmissions', async () => {
+  const clock = new FakeClock(0);
+  const log: string[] = [];
+  const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
+  const never = (name: PortMapping['via']): MappingProvider => ({ ...fake(name, undefined, log), map: () => new Promise(() => void log.push(`${name}:asked`)) });
+  const pm = new NatPortManager(() => 'auto', { upnp: never('upnp'), pcp: never('pcp'), stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'), () => 'full-cone', clock, ROUTER_BUDGET_MS);
+  let got: PortMapping | undefined;
+  void pm.getMapping(SIP).then((m) => (got = m));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, ['upnp:asked', 'pcp:asked'], 'both routers asked at once');
+  clock.advance(ROUTER_BUDGET_MS - 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(got, undefined);
+  clock.advance(1);
+  for (let i = 0; i < 5 && !got; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, stun);
+  assert.equal(clock.now(), ROUTER_BUDGET_MS);
+});
+
+test('a router mapping that comes after the budget (or after the other protocol won) is given back', async () => {
+  const clock = new FakeClock(0);
+  const log: string[] = [];
+  const pcpMapping: PortMapping = { address: '203.0.113.9', port: 5060, via: 'pcp' };
+  let lateUpnp: (m: PortMapping) => void = () => {};
+  const upnp: MappingProvider = { ...fake('upnp', undefined, log), map: () => new Promise((resolve) => (lateUpnp = resolve)) };
+  const pm = new NatPortManager(() => 'auto', { upnp, pcp: fake('pcp', pcpMapping, log) }, new LocalPortManager(() => '192.168.1.20'), () => undefined, clock);
+  assert.deepEqual(await pm.getMapping(SIP), pcpMapping);
+  assert.match(pm.lastDecision.reason, /PCP\/NAT-PMP/);
+  lateUpnp({ address: '203.0.113.9', port: 5060, via: 'upnp' });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, ['pcp:sip', 'release upnp:sip']);
 });
