@@ -46,7 +46,7 @@ export interface NatBehaviourStatus {
   readonly filtering: FilteringBehaviour | null;
   readonly publicAddress: string | null;
   readonly localAddress: string | null;
-  /** RFC 5780 §4.6: the longest idle time a binding survived. */
+  /** RFC 5780 §4.6: the longest idle time a binding survived (while measuring again: the last run's). */
   readonly bindingLifetimeS: number | null;
   /** The shortest idle time after which it was gone (null: it outlived every probe, or not measured). */
   readonly bindingExpiredS: number | null;
@@ -113,8 +113,11 @@ export class NatBehaviourMonitor {
       return;
     }
     if (gen !== this.generation) return;
+    // The last binding lifetime stays until this run has measured its own: the keep-alive
+    // interval derived from it is a better guess meanwhile than none.
+    const previous = { bindingLifetimeS: this.current.bindingLifetimeS, bindingExpiredS: this.current.bindingExpiredS, bindingLifetimeMs: this.current.bindingLifetimeMs };
     const verdict: NatBehaviourStatus = {
-      ...EMPTY, state: found.natType === 'udp-blocked' ? 'done' : 'measuring', reason: null, server, trigger: run.trigger,
+      ...EMPTY, ...(found.natType === 'udp-blocked' ? {} : previous), state: found.natType === 'udp-blocked' ? 'done' : 'measuring', reason: null, server, trigger: run.trigger,
       natType: found.natType, mapping: found.mapping, filtering: found.filtering, publicAddress: found.publicAddress,
       localAddress: `${found.localAddress.address}:${found.localAddress.port}`,
       measuredAt: (this.deps.wallNow?.() ?? new Date()).toISOString(), verdictMs: Math.round(this.deps.clock.now() - startedMs),

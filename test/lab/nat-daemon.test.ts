@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { NatDiscoveryStatus, NatKeepaliveStatus } from '../../src/web/status.js';
 import { CLI } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startBaresip, type Baresip } from './lib/baresip.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
 import { NatLab, type NatKind } from './lib/nat-lab.js';
 import { NamespacedDaemon, type Json } from './lib/nat-phone.js';
-import { nsExec, runCommand } from './lib/netns.js';
+import { ipIn, nsExec, nsSysctl, runCommand } from './lib/netns.js';
 import { stopAll } from './lib/process.js';
 
 const UDP_TIMEOUT_S = 5;
@@ -34,14 +35,16 @@ const CONES: ReadonlyArray<{ readonly kind: NatKind; readonly i: number; readonl
 const RUNG = 2;
 
 const label = (c: { readonly kind: NatKind; readonly key?: string }): string => (c.key ? `${c.kind} (${c.key})` : c.kind);
-const lab = new NatLab(CONES.map(({ kind, key }) => ({ kind, udpTimeoutS: UDP_TIMEOUT_S, ...(key ? { key } : {}) })), false);
+/** The phone whose address changes under the daemon (no --sip-address: it follows the interface). */
+const MOVED = { kind: 'port-restricted-cone' as const, i: 4, key: 'moved' };
+const lab = new NatLab([...CONES, MOVED].map(({ kind, key }) => ({ kind, udpTimeoutS: UDP_TIMEOUT_S, ...(key ? { key } : {}) })), false);
 const SILENT = `table ip silent {
   chain input {
     type filter hook input priority filter - 10; policy accept;
     iifname "lan0" udp dport { 1900, 5351 } drop
   }
 }`;
-const users = Object.fromEntries(CONES.map(({ i }) => [`phone${i}`, `phone${i}-pw`]).concat([['bob', 'bob-pw']]));
+const users = Object.fromEntries([...CONES, MOVED].map(({ i }) => [`phone${i}`, `phone${i}-pw`]).concat([['bob', 'bob-pw']]));
 const root = tempDir('dpa-nat-daemon-');
 let kam: Kamailio | undefined;
 let bob: Baresip | undefined;
@@ -54,8 +57,8 @@ interface Status {
   nat: {
     natType: string | null;
     decision?: { via: string | null; reason: string };
-    discovery?: { state: string; natType: string | null; mapping: string | null; filtering: string | null; bindingLifetimeS: number | null; bindingExpiredS: number | null; verdictMs: number | null; bindingLifetimeMs: number | null; measuredAt: string | null; reason: string | null };
-    keepalive?: { intervalS: number; source: string; reason: string; running: Array<{ account: string; intervalS: number | null }> };
+    discovery?: NatDiscoveryStatus;
+    keepalive?: NatKeepaliveStatus;
   };
 }
 
@@ -85,7 +88,7 @@ after(async () => {
 });
 
 function printTable(): void {
-  const order = CONES.map(label);
+  const order = [...CONES, MOVED].map(label);
   rows.sort((a, b) => order.indexOf(a[0] ?? '') - order.indexOf(b[0] ?? ''));
   const width = HEAD.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (r: readonly string[]): string => `# ${r.map((v, c) => v.padEnd(width[c] ?? 0)).join(' | ')}`.trimEnd();
@@ -93,7 +96,7 @@ function printTable(): void {
 }
 
 /** A daemon in the phone's namespace with the settings a phone ships with plus the account and STUN server. */
-async function startDaemon(key: string, i: number): Promise<{ daemon: NamespacedDaemon; startedAtMs: number }> {
+async function startDaemon(key: string, i: number, pinAddress = true): Promise<{ daemon: NamespacedDaemon; startedAtMs: number }> {
   const ns = lab.phone(key);
   const dataDir = join(root, key);
   const settings = join(root, `${key}.json`);
@@ -105,7 +108,7 @@ async function startDaemon(key: string, i: number): Promise<{ daemon: Namespaced
   // Asynchronous: a synchronous CLI call would stall the other routers' cells.
   await runCommand(process.execPath, [CLI, 'registry', 'import', settings, '--data-dir', dataDir]);
   const startedAtMs = Date.now();
-  const daemon = new NamespacedDaemon(ns.ns, dataDir, ['--sip-port', '5060', '--sip-address', ns.addresses[0]]);
+  const daemon = new NamespacedDaemon(ns.ns, dataDir, ['--sip-port', '5060', ...(pinAddress ? ['--sip-address', ns.addresses[0]] : [])]);
   daemons.push(daemon);
   return { daemon, startedAtMs };
 }
@@ -205,4 +208,37 @@ describe('the daemon behind cone NATs with nat.strategy auto and keep-alives fro
       ]);
     });
   }
+
+  test('a new local address: the daemon measures the NAT again from it and stays registered with the public Contact', { timeout: 80_000 }, async () => {
+    const phone = lab.phone(MOVED.key);
+    const [first, second] = phone.addresses;
+    // Deleting the primary address would take the secondary with it unless promoted.
+    await nsSysctl(phone.ns, 'net.ipv4.conf.eth0.promote_secondaries', 1);
+    const turn = takeStartTurn();
+    let daemon: NamespacedDaemon;
+    try {
+      await turn.wait;
+      daemon = (await startDaemon(MOVED.key, MOVED.i, false)).daemon;
+      await daemon.ready(40_000);
+      await daemon.waitLog('registered with the public Contact', (l) => l.msg === 'registration' && l.state === 'registered' && String(l.contact).includes(`@${phone.publicAddress}:`), 40_000);
+    } finally {
+      turn.done();
+    }
+    const before = await pollStatus(daemon, 'the first class and binding lifetime', (x) => x.nat.discovery?.natType === MOVED.kind && x.nat.keepalive?.source === 'measured', 30_000);
+    assert.equal(before.nat.discovery?.trigger, 'start');
+    assert.match(String(before.nat.discovery?.localAddress), new RegExp(`^${first.replace(/\./g, '\\.')}:`));
+    await ipIn(phone.ns, ['addr', 'del', `${first}/24`, 'dev', 'eth0']);
+    await ipIn(phone.ns, ['route', 'replace', 'default', 'via', first.replace(/\.\d+$/, '.1')]);
+    const movedAt = Date.now();
+    await daemon.waitLog('the address change', (l) => l.msg === 'local address changed' && l.to === second, 15_000);
+    const after = await pollStatus(daemon, 'a verdict from the new address', (x) => x.nat.discovery?.trigger === 'address-change' && x.nat.discovery.natType !== null && x.nat.discovery.state !== 'discovering', 20_000);
+    assert.equal(after.nat.discovery?.natType, MOVED.kind);
+    assert.equal(after.nat.keepalive?.source, 'measured', 'the last lifetime keeps the keep-alive short while measuring again');
+    assert.match(String(after.nat.discovery?.localAddress), new RegExp(`^${second.replace(/\./g, '\\.')}:`));
+    const reg = await pollStatus(daemon, 'registered with the public Contact from the new address', (x) => x.registrations[0]?.state === 'registered' && String(x.registrations[0]?.contact).includes(`@${phone.publicAddress}:`), 15_000);
+    rows.push([
+      label(MOVED), `address ${first} → ${second}: measured again ${Math.round((Date.now() - movedAt) / 100) / 10} s after the change`, '-',
+      `${after.nat.discovery?.natType} (${after.nat.discovery?.verdictMs} ms)`, '-', `${after.nat.keepalive?.intervalS} s`, `via ${after.nat.decision?.via}`, reg.registrations[0]?.contact?.replace(/;.*$/, '') ?? '-',
+    ]);
+  });
 });

@@ -110,3 +110,20 @@ test('a listener that throws is reported and does not stop the run', async () =>
   assert.equal(monitor.status.state, 'done');
   assert.equal(errors.length, 2);
 });
+
+test('measuring again (a new address), the last binding lifetime stays until the new one is in', async () => {
+  const h = harness();
+  const first = h.monitor.start({ server: '203.0.113.10:3478', trigger: 'start' });
+  h.discoveries[0]?.resolve(result('port-restricted-cone'));
+  await tick();
+  h.lifetimes[0]?.resolve({ bindingLifetimeS: 30, bindingExpiredS: 40, durationMs: 41_000 });
+  await first;
+  const again = h.monitor.start({ server: '203.0.113.10:3478', trigger: 'address-change' });
+  assert.equal(h.monitor.status.bindingLifetimeS, 30, 'kept while discovering');
+  h.discoveries[1]?.resolve(result('full-cone'));
+  await tick();
+  assert.deepEqual([h.monitor.status.state, h.monitor.status.natType, h.monitor.status.bindingLifetimeS], ['measuring', 'full-cone', 30]);
+  h.lifetimes[1]?.resolve({ bindingLifetimeS: 60, durationMs: 250_000 });
+  await again;
+  assert.deepEqual([h.monitor.status.bindingLifetimeS, h.monitor.status.bindingExpiredS], [60, null]);
+});
