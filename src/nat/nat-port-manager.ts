@@ -45,7 +45,7 @@ const isRouter = (p: MappingProvider): boolean => p.name === 'upnp' || p.name ==
 
 interface Plan {
   readonly chain: MappingProvider[];
-  /** Ask the chain's router providers side by side within the router budget (auto). */
+  /** Ask the chain's router providers within the router budget (auto). */
   readonly raceRouters?: boolean;
   /** Why this chain; `via` is the provider that answered ('local' when none did). */
   readonly reason: (via: PortMapping['via']) => string;
@@ -90,7 +90,7 @@ export class NatPortManager implements PortManager {
       if (plan.raceRouters && isRouter(provider)) {
         const routers = plan.chain.slice(i).filter(isRouter);
         i += routers.length - 1;
-        answer = await this.raceRouters(req, routers);
+        answer = await this.routersWithinBudget(req, routers);
       } else {
         try {
           const m = await provider.map(req);
@@ -103,45 +103,52 @@ export class NatPortManager implements PortManager {
       if (answer) {
         const m = answer.mapping;
         this.given.set(k, { mapping: m, provider: answer.provider, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
-        if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: m.via, reason: plan.reason(m.via) };
+        // The reason from what is known now: a verdict may have come while the providers were asked.
+        if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: m.via, reason: this.planFor(localAnswer.address).reason(m.via) };
         return m;
       }
     }
     this.given.set(k, { mapping: localAnswer, provider: undefined, kind: req.kind, local: req.local, chain, localAddress: localAnswer.address });
-    if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: 'local', reason: plan.reason('local') };
+    if (req.kind === 'sip') this.decision = { strategy: this.strategy(), via: 'local', reason: this.planFor(localAnswer.address).reason('local') };
     return localAnswer;
   }
 
   /**
-   * UPnP IGD and PCP/NAT-PMP asked side by side, for at most the router budget: a router that
-   * drops both silently would otherwise cost SSDP's wait plus PCP's retransmissions (RFC 6887
-   * §8.1.1: 3 s doubling, 20 s here) before STUN is even asked. The first mapping wins; one that
-   * comes later (or from the other protocol) is given back.
+   * UPnP IGD, then PCP/NAT-PMP, within the router budget together: a router that drops both
+   * silently would otherwise cost SSDP's wait plus PCP's retransmissions (RFC 6887 §8.1.1: 3 s
+   * doubling, 20 s here) before STUN is even asked. One after the other, not side by side, so a
+   * router that speaks both never holds two mappings of one port. A mapping that comes after the
+   * budget is given back.
    */
-  private raceRouters(req: MappingRequest, routers: readonly MappingProvider[]): Promise<{ provider: MappingProvider; mapping: PortMapping } | undefined> {
-    return new Promise((resolve) => {
-      let done = false;
-      let left = routers.length;
-      const finish = (answer: { provider: MappingProvider; mapping: PortMapping } | undefined): void => {
-        if (done) return;
-        done = true;
-        this.clock.cancel(timer);
-        resolve(answer);
-      };
-      const timer = this.clock.setTimer(this.routerBudgetMs, () => finish(undefined));
-      for (const provider of routers) {
+  private async routersWithinBudget(req: MappingRequest, routers: readonly MappingProvider[]): Promise<{ provider: MappingProvider; mapping: PortMapping } | undefined> {
+    const deadline = this.clock.now() + this.routerBudgetMs;
+    for (const provider of routers) {
+      const leftMs = deadline - this.clock.now();
+      if (leftMs <= 0) return undefined;
+      const mapping = await new Promise<PortMapping | undefined>((resolve) => {
+        let late = false;
+        const timer = this.clock.setTimer(leftMs, () => {
+          late = true;
+          resolve(undefined);
+        });
         provider.map(req).then(
           (m) => {
-            if (!m) return;
-            if (done) return void provider.release(req.kind, req.local).catch(() => {});
-            finish({ provider, mapping: m });
+            if (late) {
+              if (m) void provider.release(req.kind, req.local).catch(() => {});
+              return;
+            }
+            this.clock.cancel(timer);
+            resolve(m);
           },
-          () => {},
-        ).finally(() => {
-          if (--left === 0) finish(undefined);
-        });
-      }
-    });
+          () => {
+            this.clock.cancel(timer);
+            resolve(undefined);
+          },
+        );
+      });
+      if (mapping) return { provider, mapping };
+    }
+    return undefined;
   }
 
   /**

@@ -296,6 +296,19 @@ test(`the daemon over PCP alone (UPnP off): miniupnpd lists its SIP port mapping
   });
 });
 
+test('the daemon with nat.strategy auto on a router that speaks UPnP and PCP holds one mapping of its SIP port (UPnP), none after a clean stop', { timeout: 30_000 }, async () => {
+  await withDaemon([['nat.strategy', 'auto'], ['nat.upnpLeaseS', '60']], 5068, async (lines) => {
+    const decision = lines.find((l) => l.msg === 'nat decision' && l.advertised !== undefined);
+    assert.equal(decision?.via, 'upnp', `auto took the router's mapping: ${JSON.stringify(decision)}`);
+    assert.match(String(decision?.reason), /the router maps ports on request \(UPnP IGD\)/);
+    assert.deepEqual(decision?.advertised, { host: ROUTER_WAN, port: 5068 });
+    // Longer than the router budget: nothing asked later (PCP) may have added a second mapping.
+    await new Promise((r) => setTimeout(r, 3000));
+    const mine = (await listed()).filter((e) => e.externalPort === 5068 || e.internalPort === 5068);
+    assert.deepEqual(mine.map((e) => [e.protocol, e.internalClient, e.internalPort, e.description.replace(/\/.*$/, '')]), [['UDP', PHONE, 5068, 'deskphone-agent udp']]);
+  });
+});
+
 async function waitForValue(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {

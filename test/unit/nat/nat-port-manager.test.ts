@@ -132,35 +132,45 @@ test('a new verdict forgets only the mappings whose chain it changes, and brings
   assert.deepEqual(log, ['stun:sip', 'release stun:sip']);
 });
 
-test('auto asks UPnP and PCP side by side within the router budget: a silent router costs the budget, not SSDP plus PCP retransmissions', async () => {
+test('auto gives UPnP then PCP the router budget together: a silent router costs the budget, not SSDP plus PCP retransmissions', async () => {
   const clock = new FakeClock(0);
   const log: string[] = [];
   const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
-  const never = (name: PortMapping['via']): MappingProvider => ({ ...fake(name, undefined, log), map: () => new Promise(() => void log.push(`${name}:asked`)) });
-  const pm = new NatPortManager(() => 'auto', { upnp: never('upnp'), pcp: never('pcp'), stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'), () => 'full-cone', clock, ROUTER_BUDGET_MS);
+  // UPnP gives up after SSDP's 2 s; PCP never answers.
+  const upnp: MappingProvider = { ...fake('upnp', undefined, log), map: () => new Promise((resolve) => (log.push('upnp:asked'), clock.setTimer(2000, () => resolve(undefined)))) };
+  const pcp: MappingProvider = { ...fake('pcp', undefined, log), map: () => new Promise(() => void log.push('pcp:asked')) };
+  const pm = new NatPortManager(() => 'auto', { upnp, pcp, stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'), () => 'full-cone', clock, ROUTER_BUDGET_MS);
   let got: PortMapping | undefined;
   void pm.getMapping(SIP).then((m) => (got = m));
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(log, ['upnp:asked', 'pcp:asked'], 'both routers asked at once');
-  clock.advance(ROUTER_BUDGET_MS - 1);
-  await new Promise((r) => setImmediate(r));
-  assert.equal(got, undefined);
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+  await settle();
+  assert.deepEqual(log, ['upnp:asked'], 'one router protocol at a time');
+  clock.advance(2000);
+  await settle();
+  assert.deepEqual(log, ['upnp:asked', 'pcp:asked']);
+  clock.advance(ROUTER_BUDGET_MS - 2001);
+  await settle();
+  assert.equal(got, undefined, 'PCP still has time');
   clock.advance(1);
-  for (let i = 0; i < 5 && !got; i++) await new Promise((r) => setImmediate(r));
+  await settle();
   assert.deepEqual(got, stun);
-  assert.equal(clock.now(), ROUTER_BUDGET_MS);
+  assert.equal(clock.now(), ROUTER_BUDGET_MS, 'STUN asked once the budget ran out');
 });
 
-test('a router mapping that comes after the budget (or after the other protocol won) is given back', async () => {
+test('a router mapping that comes after the budget is given back', async () => {
   const clock = new FakeClock(0);
   const log: string[] = [];
-  const pcpMapping: PortMapping = { address: '203.0.113.9', port: 5060, via: 'pcp' };
-  let lateUpnp: (m: PortMapping) => void = () => {};
-  const upnp: MappingProvider = { ...fake('upnp', undefined, log), map: () => new Promise((resolve) => (lateUpnp = resolve)) };
-  const pm = new NatPortManager(() => 'auto', { upnp, pcp: fake('pcp', pcpMapping, log) }, new LocalPortManager(() => '192.168.1.20'), () => undefined, clock);
-  assert.deepEqual(await pm.getMapping(SIP), pcpMapping);
-  assert.match(pm.lastDecision.reason, /PCP\/NAT-PMP/);
-  lateUpnp({ address: '203.0.113.9', port: 5060, via: 'upnp' });
+  const stun: PortMapping = { address: '203.0.113.9', port: 61000, via: 'stun' };
+  let late: (m: PortMapping) => void = () => {};
+  const pcp: MappingProvider = { ...fake('pcp', undefined, log), map: () => new Promise((resolve) => (late = resolve)) };
+  const pm = new NatPortManager(() => 'auto', { pcp, stun: fake('stun', stun, log) }, new LocalPortManager(() => '192.168.1.20'), () => undefined, clock);
+  const mapped = pm.getMapping(SIP);
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(log, ['pcp:sip', 'release upnp:sip']);
+  clock.advance(ROUTER_BUDGET_MS);
+  assert.deepEqual(await mapped, stun);
+  late({ address: '203.0.113.9', port: 5060, via: 'pcp' });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, ['stun:sip', 'release pcp:sip']);
 });
