@@ -58,7 +58,8 @@ export class DaemonNatDiscovery {
       this.monitor.stop(`nat.strategy ${strategy} does not use it`);
       return;
     }
-    void this.monitor.start({ server: reg.getString('nat.stunServer'), bindAddress: this.deps.bindAddress(), trigger });
+    this.monitor.start({ server: reg.getString('nat.stunServer'), bindAddress: this.deps.bindAddress(), trigger })
+      .catch((err: unknown) => this.deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'nat discovery broke'));
   }
 
   /** The setting changed: running keep-alives take the new interval. */
