@@ -194,6 +194,8 @@ export class Daemon {
       if (addressWatch) clearInterval(addressWatch);
       return this.rtc.close().then(() => this.ports.close());
     } });
+    // Stopped before the RTC client: a verdict that comes during shutdown re-maps nothing.
+    this.services.push({ name: 'nat discovery', stop: () => this.natDiscovery.close() });
 
     // 4. The phone (calls are placed through the RTC client once it exists).
     this.phone = new PhoneController(this.hardware, this.registry, this.clock, this.log.child({ component: 'phone' }), this.rtc);

@@ -28,6 +28,7 @@ const STRATEGIES_THAT_USE_IT: ReadonlySet<string> = new Set(['auto', 'stun']);
 export class DaemonNatDiscovery {
   readonly monitor: NatBehaviourMonitor;
   private lastKeepalive: KeepaliveChoice | undefined;
+  private closed = false;
 
   constructor(private readonly deps: NatDiscoveryDeps) {
     this.monitor = new NatBehaviourMonitor({
@@ -52,6 +53,7 @@ export class DaemonNatDiscovery {
 
   /** Runs discovery (again) if the settings call for it, else turns it off; never throws. */
   run(trigger: 'start' | 'address-change' | 'settings'): void {
+    if (this.closed) return;
     const reg = this.deps.registry;
     const strategy = reg.getString('nat.strategy');
     if (!STRATEGIES_THAT_USE_IT.has(strategy)) {
@@ -60,6 +62,12 @@ export class DaemonNatDiscovery {
     }
     this.monitor.start({ server: reg.getString('nat.stunServer'), bindAddress: this.deps.bindAddress(), trigger })
       .catch((err: unknown) => this.deps.log.error({ err: err instanceof Error ? err.message : String(err) }, 'nat discovery broke'));
+  }
+
+  /** At shutdown: a run still going is ignored when it ends, and nothing is re-mapped any more. */
+  close(): void {
+    this.closed = true;
+    this.monitor.stop('the daemon is stopping');
   }
 
   /** The setting changed: running keep-alives take the new interval. */
@@ -73,6 +81,7 @@ export class DaemonNatDiscovery {
   }
 
   private changed(s: NatBehaviourStatus): void {
+    if (this.closed) return;
     const log = this.deps.log;
     switch (s.state) {
       case 'discovering':

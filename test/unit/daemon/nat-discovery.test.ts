@@ -81,3 +81,21 @@ test('a STUN server discovery cannot use (IPv6: discovery is IPv4) is a failed r
     registry.close();
   }
 });
+
+test('after close (shutdown) a run still going is ignored and no new run starts', { timeout: 10_000 }, async () => {
+  const { registry, discovery } = setup();
+  const server = await silentServer();
+  try {
+    registry.set('nat.stunServer', `127.0.0.1:${server.port}`);
+    discovery.run('start');
+    assert.equal(discovery.monitor.status.state, 'discovering');
+    discovery.close();
+    assert.deepEqual([discovery.monitor.status.state, discovery.monitor.status.reason], ['off', 'the daemon is stopping']);
+    discovery.run('address-change');
+    await new Promise((r) => setTimeout(r, 2500)); // past the STUN timeout of the abandoned run
+    assert.equal(discovery.monitor.status.state, 'off');
+  } finally {
+    server.close();
+    registry.close();
+  }
+});
