@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Daemon, SHUTDOWN_BUDGET_MS, localAddress } from './daemon/index.js';
 import { listBoards } from './hal/index.js';
-import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, parseStunServer } from './nat/index.js';
+import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, keepaliveInterval, parseStunServer } from './nat/index.js';
 import { Registry, RegistryError, formatValue } from './registry/index.js';
 import { ALG_ADVICE, probeSipAlg, type AlgProbeResult } from './rtc/index.js';
 import { AdminCredentials, CredentialsError } from './web/index.js';
@@ -298,10 +298,19 @@ async function cmdNatTest(args: string[]): Promise<void> {
   }
   const alg = await algProbe;
   if (alg instanceof Error) throw new UsageError(`nat-test: ${alg.message}`);
+  // The interval the daemon would use with nat.keepaliveIntervalS 0 (keepalive-interval.ts), when a lifetime was measured.
+  const keepalive = result?.bindingLifetimeS !== undefined
+    ? keepaliveInterval(0, { bindingLifetimeS: result.bindingLifetimeS, ...(result.bindingExpiredS !== undefined ? { bindingExpiredS: result.bindingExpiredS } : {}) })
+    : undefined;
   // JSON: DESIGN.md's natType, mapping, filtering, publicAddress, bindingLifetimeS, then the details;
   // sipAlg when a SIP server was probed.
-  if (values.json) out(JSON.stringify({ ...result, ...(alg ? { sipAlg: alg } : {}) }));
-  else out([...(result ? [describeNatResult(result)] : []), ...(alg ? [describeAlgProbe(alg)] : [])].join('\n'));
+  if (values.json) out(JSON.stringify({ ...result, ...(keepalive ? { keepaliveIntervalS: keepalive.intervalS } : {}), ...(alg ? { sipAlg: alg } : {}) }));
+  else {
+    out([
+      ...(result ? [describeNatResult(result) + (keepalive ? `\nkeep-alive:      every ${keepalive.intervalS} s with nat.keepaliveIntervalS 0 (${keepalive.reason})` : '')] : []),
+      ...(alg ? [describeAlgProbe(alg)] : []),
+    ].join('\n'));
+  }
 }
 
 /** The first enabled account's proxy, else its registrar, as host[:port]. */

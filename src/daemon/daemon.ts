@@ -13,6 +13,7 @@ import { Registry } from '../registry/index.js';
 import { SystemClock } from '../util/clock.js';
 import { AdminCredentials, buildServer, callsStatus, isLoopback, type StatusSource } from '../web/index.js';
 import { createLogger } from './logger.js';
+import { DaemonNatDiscovery } from './nat-discovery.js';
 import { sdNotify } from './sd-notify.js';
 
 export interface DaemonOptions {
@@ -53,6 +54,7 @@ export class Daemon {
   phone!: PhoneController;
   rtc!: RtcClient;
   ports!: NatPortManager;
+  natDiscovery!: DaemonNatDiscovery;
   web!: FastifyInstance;
   url = '';
 
@@ -114,7 +116,16 @@ export class Daemon {
         }, this.clock),
       },
       new LocalPortManager(() => sipHost),
+      () => this.natDiscovery.monitor.status.natType ?? undefined,
+      this.clock,
     );
+    // NAT behaviour discovery starts now, beside the first mapping, and never holds up readiness.
+    let rtcStarted = false;
+    this.natDiscovery = new DaemonNatDiscovery({
+      registry: reg, clock: this.clock, log: this.log, ports: this.ports, rtc: () => (rtcStarted ? this.rtc : undefined),
+      bindAddress: () => this.options.sipAddress ?? sipHost, software: `deskphone-agent/${this.options.version}`,
+    });
+    this.natDiscovery.run('start');
     this.rtc = await RtcClient.start({
       clock: this.clock,
       addresses: [this.options.sipAddress ?? '0.0.0.0'],
@@ -140,15 +151,18 @@ export class Daemon {
         callWaiting: reg.getBoolean('phone.callWaiting'), doNotDisturb: reg.getBoolean('phone.doNotDisturb'), sessionExpiresS: 1800,
         earlyUdp: reg.getBoolean('rtc.enableEarlyUdpPackets'),
       }),
-      // nat.keepaliveIntervalS 0 means 'from the measured binding lifetime' (NAT issue); until then 25 s.
-      keepaliveIntervalS: () => reg.getNumber('nat.keepaliveIntervalS') || 25,
+      // nat.keepaliveIntervalS, or (0) a fraction of the measured binding lifetime, 25 s until measured.
+      keepaliveIntervalS: () => this.natDiscovery.keepalive().intervalS,
       sipAlgAvoidance: () => reg.getString('nat.sipAlgAvoidance') as SipAlgAvoidanceMode,
       onLog: (err, context) => this.log.debug({ err: err instanceof Error ? err.message : String(err), context }, 'sip'),
     });
+    rtcStarted = true;
+    this.log.info({ ...this.ports.lastDecision, advertised: this.rtc.advertised() }, 'nat decision');
+    this.natDiscovery.recheckMapping();
     reg.subscribe(['sip.rateLimitPerS', 'sip.rateLimitBurst', 'sip.maxServerTransactions'], () => {
       this.rtc.ua.configureProtection(reg.getNumber('sip.rateLimitPerS'), reg.getNumber('sip.rateLimitBurst'), reg.getNumber('sip.maxServerTransactions'));
     });
-    this.rtc.events.on('registrationStateChanged', (e) => this.log.info({ account: e.profile, state: e.state, reason: e.reason, expiresS: e.expiresS }, 'registration'));
+    this.rtc.events.on('registrationStateChanged', (e) => this.log.info({ account: e.profile, state: e.state, reason: e.reason, expiresS: e.expiresS, contact: e.contact }, 'registration'));
     this.rtc.events.on('sessionStateChanged', (e) => this.log.info({ call: e.session, state: e.state, direction: e.direction, peer: e.peer, endReason: e.endReason, status: e.status }, 'call'));
     this.rtc.events.on('error', (e) => this.log.warn(e, 'rtc'));
     // A SIP ALG is reported (log, /api/status nat.alg) and, as nat.sipAlgAvoidance says, each
@@ -166,16 +180,24 @@ export class Daemon {
           if (now === sipHost) return;
           this.log.info({ from: sipHost, to: now }, 'local address changed');
           sipHost = now;
-          this.rtc.refreshMapping().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'new address not applied'));
+          // The cached mappings name the old address; discovery measures the new network.
+          this.ports.reevaluate().then(() => this.rtc.refreshMapping()).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'new address not applied'));
+          this.natDiscovery.run('address-change');
         }, 10_000).unref();
-    // A new NAT strategy or server: forget the mappings and ask again (profiles re-register).
-    reg.subscribe(['nat.'], () => {
+    // A new NAT strategy or server: forget the mappings and ask again (profiles re-register), and
+    // measure again; a new keep-alive interval alone needs neither.
+    reg.subscribe(['nat.'], (changes) => {
+      if (changes.every((c) => c.key === 'nat.keepaliveIntervalS')) return this.natDiscovery.keepaliveSettingChanged();
       void this.ports.reevaluate().then(() => this.rtc.refreshMapping()).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'NAT settings not applied'));
+      if (changes.some((c) => c.key === 'nat.strategy' || c.key === 'nat.stunServer')) this.natDiscovery.run('settings');
+      this.natDiscovery.keepaliveSettingChanged();
     });
     this.services.push({ name: 'rtc', stop: () => {
       if (addressWatch) clearInterval(addressWatch);
       return this.rtc.close().then(() => this.ports.close());
     } });
+    // Stopped before the RTC client: a verdict that comes during shutdown re-maps nothing.
+    this.services.push({ name: 'nat discovery', stop: () => this.natDiscovery.close() });
 
     // 4. The phone (calls are placed through the RTC client once it exists).
     this.phone = new PhoneController(this.hardware, this.registry, this.clock, this.log.child({ component: 'phone' }), this.rtc);
@@ -188,7 +210,8 @@ export class Daemon {
       nat: () => {
         const sip = this.rtc.advertised();
         return {
-          strategy: this.registry.getString('nat.strategy'), natType: null, decision: this.ports.lastDecision,
+          strategy: this.registry.getString('nat.strategy'), natType: this.natDiscovery.monitor.status.natType, decision: this.ports.lastDecision,
+          discovery: this.natDiscovery.monitor.status, keepalive: { ...this.natDiscovery.keepalive(), running: this.rtc.profiles.map((p) => ({ account: p.id, intervalS: p.keepaliveIntervalMs === undefined ? null : p.keepaliveIntervalMs / 1000 })) },
           alg: this.rtc.sipAlg !== undefined, algEvidence: this.rtc.sipAlg ?? null, algAvoidance: this.rtc.sipAlgAvoidance,
           publicAddress: this.ports.lastDecision.via && this.ports.lastDecision.via !== 'local' ? sip.host : null,
           mappings: this.ports.mappings.map((m) => ({ kind: m.kind, local: `${m.local.address}:${m.local.port}`, public: `${m.mapping.address}:${m.mapping.port}`, via: m.mapping.via })),

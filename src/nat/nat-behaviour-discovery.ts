@@ -9,7 +9,7 @@
 // one RTT plus one STUN timeout (about 1.5 s), when a filter drops a test.
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import { SystemClock, type Clock } from '../util/index.js';
+import { SystemClock, type Clock, type TimerHandle } from '../util/index.js';
 import {
   decideBindingLifetime, decideNatBehaviour, lifetimeSchedule,
   type FilteringBehaviour, type FilteringObservations, type LifetimeProbe, type MappingBehaviour, type MappingObservations, type NatType,
@@ -90,7 +90,6 @@ async function resolveServer(server: TransportAddress): Promise<TransportAddress
   }
 }
 
-const sleep = (clock: Clock, ms: number): Promise<void> => new Promise((resolve) => clock.setTimer(ms, resolve));
 
 /** Opens `count` ports; when one fails, closes the others and rethrows. */
 async function openPorts(network: NatProbeNetwork, server: TransportAddress, count: number): Promise<NatProbePort[]> {
@@ -127,23 +126,82 @@ async function filteringTests(port: NatProbePort, server: TransportAddress): Pro
  * RFC 5780 §4.6, in parallel rather than one binding after another: one port per idle time, each
  * makes a binding with test I, stays silent for its time, then has the server answer it via
  * RESPONSE-PORT from a fresh port (which keeps its own silence towards the server unbroken).
+ * Once a binding is found gone, the probes still waiting with longer idle times are called off:
+ * they could only be gone too, and the answer comes about one step after the real lifetime.
  */
 async function measureBindingLifetime(network: NatProbeNetwork, server: TransportAddress, idleTimesS: readonly number[], clock: Clock): Promise<LifetimeProbe[]> {
   const ports = await openPorts(network, server, idleTimesS.length);
+  let goneAfterS = Infinity;
+  const sleeping = new Set<{ idleS: number; timer: TimerHandle; wake: () => void }>();
+  const callOff = (idleS: number): void => {
+    goneAfterS = Math.min(goneAfterS, idleS);
+    for (const s of [...sleeping]) {
+      if (s.idleS <= goneAfterS) continue;
+      clock.cancel(s.timer);
+      sleeping.delete(s);
+      s.wake();
+    }
+  };
   try {
     const settled = await Promise.allSettled(ports.map(async (port, i): Promise<LifetimeProbe | undefined> => {
       const idleS = idleTimesS[i] ?? 0;
       const first = await port.binding(server);
-      if (first.kind !== 'answer') return undefined;
-      await sleep(clock, idleS * 1000);
-      return { idleS, alive: await port.answeredViaResponsePort(server, first.mapped.port) };
+      if (first.kind !== 'answer' || idleS > goneAfterS) return undefined;
+      await new Promise<void>((resolve) => {
+        const entry = { idleS, timer: clock.setTimer(idleS * 1000, () => (sleeping.delete(entry), resolve())), wake: resolve };
+        sleeping.add(entry);
+      });
+      if (idleS > goneAfterS) return undefined;
+      const alive = await port.answeredViaResponsePort(server, first.mapped.port);
+      if (!alive) callOff(idleS);
+      return { idleS, alive };
     }));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     return settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
   } finally {
+    for (const s of sleeping) clock.cancel(s.timer);
     for (const p of ports) p.close();
   }
+}
+
+export interface BindingLifetimeMeasurement {
+  /** The longest idle time a binding survived (0 when none did). */
+  readonly bindingLifetimeS: number;
+  /** The shortest idle time after which a binding was gone (absent: it outlived every probe). */
+  readonly bindingExpiredS?: number;
+  readonly durationMs: number;
+}
+
+/**
+ * RFC 5780 §4.6 alone, at the given idle times (what the daemon runs after the class is known).
+ * Undefined when no probe got a first answer (UDP blocked meanwhile).
+ */
+export async function measureNatBindingLifetime(
+  options: Omit<NatDiscoveryOptions, 'bindingLifetime'> & { readonly idleTimesS: readonly number[] },
+): Promise<BindingLifetimeMeasurement | undefined> {
+  const clock = options.clock ?? new SystemClock();
+  const times = options.idleTimesS;
+  if (times.length === 0 || times.length > 32 || !times.every((t) => t > 0 && t <= 3600)) {
+    throw new NatDiscoveryError('bad-option', `binding lifetime idle times: ${JSON.stringify(times)}`);
+  }
+  const server = await resolveServer(options.server);
+  const startedMs = clock.now();
+  const probes = await measureBindingLifetime(probeNetwork(options, clock), server, times, clock);
+  if (probes.length === 0) return undefined;
+  const { aliveS, expiredS } = decideBindingLifetime(probes);
+  return { bindingLifetimeS: aliveS, ...(expiredS !== undefined ? { bindingExpiredS: expiredS } : {}), durationMs: clock.now() - startedMs };
+}
+
+function probeNetwork(options: Omit<NatDiscoveryOptions, 'bindingLifetime'>, clock: Clock): NatProbeNetwork {
+  return options.network ?? new UdpProbeNetwork({
+    rtoMs: options.rtoMs ?? NAT_DISCOVERY_RTO_MS,
+    rc: options.rc ?? NAT_DISCOVERY_RC,
+    rm: options.rm ?? NAT_DISCOVERY_RM,
+    clock,
+    ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
+    ...(options.software !== undefined ? { software: options.software } : {}),
+  });
 }
 
 export async function discoverNatBehaviour(options: NatDiscoveryOptions): Promise<NatDiscoveryResult> {
@@ -153,14 +211,7 @@ export async function discoverNatBehaviour(options: NatDiscoveryOptions): Promis
     throw new NatDiscoveryError('bad-option', `binding lifetime: max wait ${lifetime.maxWaitS} s, step ${String(lifetime.stepS)} s`);
   }
   const server = await resolveServer(options.server);
-  const network = options.network ?? new UdpProbeNetwork({
-    rtoMs: options.rtoMs ?? NAT_DISCOVERY_RTO_MS,
-    rc: options.rc ?? NAT_DISCOVERY_RC,
-    rm: options.rm ?? NAT_DISCOVERY_RM,
-    clock,
-    ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
-    ...(options.software !== undefined ? { software: options.software } : {}),
-  });
+  const network = probeNetwork(options, clock);
   const startedMs = clock.now();
   const [mappingPort, filteringPort] = (await openPorts(network, server, 2)) as [NatProbePort, NatProbePort];
   let observed: [MappingObservations, FilteringObservations];

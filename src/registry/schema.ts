@@ -61,7 +61,7 @@ export const KEYS: readonly KeySpec[] = [
   // have no STUN/UPnP mapping, so moving past it keeps two-way audio only with a provider that does
   // far-end NAT traversal (test/lab/nat-alg.test.ts: without it the far end's audio never arrives).
   { key: 'nat.sipAlgAvoidance', type: 'enum', default: 'off', values: SIP_ALG_AVOIDANCE, description: 'When a router\'s SIP ALG rewrites our SIP over UDP port 5060: off (report it, stay on UDP), tcp (register over TCP instead, back to UDP if the registrar refuses; the provider must handle NAT for media), tls (TLS, then TCP).' },
-  { key: 'nat.keepaliveIntervalS', type: 'integer', default: 25, min: 0, max: 3600, description: 'Keepalive interval for SIP flows and media (s); 0 derives it from the measured binding lifetime.' },
+  { key: 'nat.keepaliveIntervalS', type: 'integer', default: 0, min: 0, max: 3600, description: 'Keep-alive interval for SIP flows (s); 0 derives it from the binding lifetime NAT discovery measures (needs nat.stunServer; 25 s until measured).' },
   { key: 'nat.staticPublicAddress', type: 'ipAddress', default: '', optional: true, description: 'Public IP address for static mapping (port forwarding set up by hand).' },
   { key: 'nat.staticSipPort', type: 'integer', default: 0, min: 0, max: 65535, description: 'Public SIP port forwarded by hand (0: same as the local port).' },
   { key: 'nat.staticRtpPortMin', type: 'integer', default: 0, min: 0, max: 65535, description: 'First public RTP port forwarded by hand (0: same as the local range).' },

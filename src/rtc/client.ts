@@ -156,6 +156,11 @@ export class RtcClient {
     if (changed) for (const p of this.profilesById.values()) p.addressChanged();
   }
 
+  /** nat.keepaliveIntervalS or the measured binding lifetime changed: running keep-alives take the new interval. */
+  keepaliveIntervalChanged(): void {
+    for (const p of this.profilesById.values()) p.keepaliveSettingChanged();
+  }
+
   /** What gave a SIP ALG away, once one was seen (alg-detector.ts); the client only reports it. */
   get sipAlg(): AlgEvidence | undefined {
     return this.alg.evidence;

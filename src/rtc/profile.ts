@@ -289,6 +289,16 @@ export class Profile {
 
   // ---- RFC 5626 §4.4 flow keep-alives --------------------------------------------------------
 
+  /** The keep-alive interval setting (or the binding lifetime it comes from) changed: apply it now. */
+  keepaliveSettingChanged(): void {
+    if (this.machine.publicState === 'registered') this.startKeepalive();
+  }
+
+  /** The nominal keep-alive interval running now (ms), or undefined when none runs. */
+  get keepaliveIntervalMs(): number | undefined {
+    return this.keepalive?.intervalMs;
+  }
+
   private startKeepalive(): void {
     const res = this.lastResponse;
     const outbound = res ? /(^|,)\s*outbound\s*(,|$)/i.test(res.headers.get('Require') ?? '') : false;

@@ -68,11 +68,48 @@ function tenths(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
+/** NAT behaviour discovery (RFC 5780) as the daemon last ran it. */
+export interface NatDiscoveryStatus {
+  /** off, discovering, measuring (binding lifetime), done, failed. */
+  state: string;
+  /** Why it is off, or what failed. */
+  reason: string | null;
+  server: string | null;
+  trigger: string | null;
+  /** RFC 3489 class: open, full-cone, restricted-cone, port-restricted-cone, symmetric, udp-blocked. */
+  natType: string | null;
+  mapping: string | null;
+  filtering: string | null;
+  publicAddress: string | null;
+  localAddress: string | null;
+  bindingLifetimeS: number | null;
+  bindingExpiredS: number | null;
+  /** ISO 8601 time the class was measured. */
+  measuredAt: string | null;
+  verdictMs: number | null;
+  bindingLifetimeMs: number | null;
+}
+
+/** The keep-alive interval in use for SIP flows, and where it came from. */
+export interface NatKeepaliveStatus {
+  intervalS: number;
+  /** setting (nat.keepaliveIntervalS), measured (binding lifetime), fallback (not measured). */
+  source: string;
+  reason: string;
+  /** Per account, the nominal interval running (null: none; the registrar's Flow-Timer wins). */
+  running: Array<{ account: string; intervalS: number | null }>;
+}
+
 export interface NatStatus {
   strategy: string;
+  /** The RFC 3489 class discovery measured (null: not run, or not yet). */
   natType: string | null;
   publicAddress: string | null;
   mappings: unknown[];
+  /** The port manager's choice for the SIP socket and why. */
+  decision?: { strategy: string; via: string | null; reason: string };
+  discovery?: NatDiscoveryStatus;
+  keepalive?: NatKeepaliveStatus;
   /** A router rewrites our SIP (SIP ALG), and what showed it. */
   alg?: boolean;
   algEvidence?: { kind: string; method: string; server: string; sent: string; seen: string } | null;

@@ -233,14 +233,15 @@ test('close() deletes every mapping the clients made', async () => {
   assert.deepEqual(left.map((e) => `${e.internalClient}:${e.externalPort}`), [`${NEIGHBOUR}:5070`]);
 });
 
-test('the daemon with nat.strategy upnp advertises the mapping miniupnpd made for its SIP port; a clean stop deletes it', async () => {
+/** The daemon in the LAN namespace with these settings, bound to the phone's address on `sipPort`. */
+async function withDaemon(settings: ReadonlyArray<readonly [string, string]>, sipPort: number, body: (lines: readonly Json[]) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dpa-upnp-daemon-'));
   try {
-    for (const [k, v] of [['nat.strategy', 'upnp'], ['nat.upnpLeaseS', '60']] as const) {
+    for (const [k, v] of settings) {
       const r = spawnSync(process.execPath, [CLI, 'registry', 'set', k, v, '--data-dir', dir], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     }
-    const daemon = spawn('ip', ['netns', 'exec', lan, process.execPath, CLI, 'run', '--board', 'sim', '--data-dir', dir, '--http', '127.0.0.1:0', '--sip-port', '5064', '--sip-address', PHONE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon = spawn('ip', ['netns', 'exec', lan, process.execPath, CLI, 'run', '--board', 'sim', '--data-dir', dir, '--http', '127.0.0.1:0', '--sip-port', String(sipPort), '--sip-address', PHONE], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Json[] = [];
     createInterface({ input: daemon.stdout }).on('line', (l) => {
       try {
@@ -252,18 +253,60 @@ test('the daemon with nat.strategy upnp advertises the mapping miniupnpd made fo
     const exited = new Promise<number | null>((r) => daemon.on('exit', (code) => r(code)));
     try {
       await waitForValue('the daemon ready', () => lines.some((l) => l.msg === 'deskphone-agent ready'), 15_000);
-      const mine = (await listed()).find((e) => e.externalPort === 5064 && e.protocol === 'UDP');
-      assert.ok(mine, 'miniupnpd lists the SIP port mapping');
-      assert.equal(mine.internalClient, PHONE);
-      assert.match(mine.description, /^deskphone-agent/);
+      await body(lines);
     } finally {
       daemon.kill('SIGTERM');
       assert.equal(await exited, 0, 'a clean stop');
     }
-    assert.equal((await listed()).some((e) => e.externalPort === 5064), false, 'the mapping is gone after the stop');
+    assert.equal((await listed()).some((e) => e.externalPort === sipPort), false, 'the mapping is gone after the stop');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('the daemon with nat.strategy upnp advertises the mapping miniupnpd made for its SIP port; a clean stop deletes it', async () => {
+  await withDaemon([['nat.strategy', 'upnp'], ['nat.upnpLeaseS', '60']], 5064, async () => {
+    const mine = (await listed()).find((e) => e.externalPort === 5064 && e.protocol === 'UDP');
+    assert.ok(mine, 'miniupnpd lists the SIP port mapping');
+    assert.equal(mine.internalClient, PHONE);
+    assert.match(mine.description, /^deskphone-agent/);
+  });
+});
+
+test(`the daemon over PCP alone (UPnP off): miniupnpd lists its SIP port mapping, renewed within the ${PCP_LIFETIME_S} s lifetime, gone after a clean stop`, { timeout: 30_000 }, async () => {
+  const settings = [['nat.strategy', 'upnp'], ['nat.upnpEnabled', 'false'], ['nat.pcpEnabled', 'true'], ['nat.upnpLeaseS', String(PCP_LIFETIME_S)]] as const;
+  await withDaemon(settings, 5066, async (lines) => {
+    const decision = lines.find((l) => l.msg === 'nat decision' && l.advertised !== undefined);
+    assert.equal(decision?.via, 'pcp', `the port manager's answer came over PCP: ${JSON.stringify(decision)}`);
+    assert.deepEqual(decision?.advertised, { host: ROUTER_WAN, port: 5066 }, 'SIP advertises the PCP mapping');
+    // Lease left as miniupnpd counts it down, sampled across two lifetimes: it must go back up
+    // (a renewal, RFC 6887 §11.2.1, at half the lifetime) and never run out.
+    const samples: number[] = [];
+    const until = Date.now() + 2 * PCP_LIFETIME_S * 1000;
+    while (Date.now() < until) {
+      const mine = (await listed()).find((e) => e.externalPort === 5066 && e.protocol === 'UDP');
+      assert.ok(mine, `miniupnpd lists the SIP port mapping (samples so far: ${samples.join(', ')})`);
+      assert.equal(mine.internalClient, PHONE);
+      assert.match(mine.description, /^PCP MAP [0-9a-f]{24}$/, 'a PCP mapping, named by its nonce');
+      samples.push(mine.leaseS);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(samples.some((v, i) => i > 0 && v > (samples[i - 1] ?? Infinity)), `the lease went back up (renewed): ${samples.join(', ')}`);
+    assert.ok(samples.every((v) => v > 0 && v <= PCP_LIFETIME_S), `leases within the lifetime asked for: ${samples.join(', ')}`);
+  });
+});
+
+test('the daemon with nat.strategy auto on a router that speaks UPnP and PCP holds one mapping of its SIP port (UPnP), none after a clean stop', { timeout: 30_000 }, async () => {
+  await withDaemon([['nat.strategy', 'auto'], ['nat.upnpLeaseS', '60']], 5068, async (lines) => {
+    const decision = lines.find((l) => l.msg === 'nat decision' && l.advertised !== undefined);
+    assert.equal(decision?.via, 'upnp', `auto took the router's mapping: ${JSON.stringify(decision)}`);
+    assert.match(String(decision?.reason), /the router maps ports on request \(UPnP IGD\)/);
+    assert.deepEqual(decision?.advertised, { host: ROUTER_WAN, port: 5068 });
+    // Longer than the router budget: nothing asked later (PCP) may have added a second mapping.
+    await new Promise((r) => setTimeout(r, 3000));
+    const mine = (await listed()).filter((e) => e.externalPort === 5068 || e.internalPort === 5068);
+    assert.deepEqual(mine.map((e) => [e.protocol, e.internalClient, e.internalPort, e.description.replace(/\/.*$/, '')]), [['UDP', PHONE, 5068, 'deskphone-agent udp']]);
+  });
 });
 
 async function waitForValue(what: string, check: () => boolean, timeoutMs: number): Promise<void> {

@@ -8,7 +8,8 @@ import {
   type FilteringBehaviour, type FilteringObservations, type MappingBehaviour, type MappingObservations, type NatType, type ProbeOutcome,
   type TransportAddress,
 } from '../../../src/nat/nat-behaviour-decision.js';
-import { describeNatResult, discoverNatBehaviour, parseStunServer, type NatDiscoveryResult } from '../../../src/nat/nat-behaviour-discovery.js';
+import { describeNatResult, discoverNatBehaviour, measureNatBindingLifetime, parseStunServer, type NatDiscoveryResult } from '../../../src/nat/nat-behaviour-discovery.js';
+import { BINDING_LIFETIME_PROBES_S } from '../../../src/nat/keepalive-interval.js';
 import { NatDiscoveryError } from '../../../src/nat/nat-discovery-error.js';
 import type { ChangeRequest, NatProbeNetwork, NatProbePort } from '../../../src/nat/nat-probe-network.js';
 
@@ -307,6 +308,33 @@ describe('discovery against a simulated NAT', () => {
   test('a max wait out of range is refused before any packet', async () => {
     const { outcome, network } = await discoverBehind({ mapping: 'none', filtering: 'endpoint-independent' }, { maxWaitS: -1 });
     assert.ok('error' in outcome && outcome.error instanceof NatDiscoveryError && outcome.error.code === 'bad-option');
+    assert.equal(network.sent.length, 0);
+  });
+
+  test('the daemon\'s lifetime probes stop one step past the first expiry, not at the longest idle time', async () => {
+    const clock = new FakeClock(1000);
+    const network = new FakeNatNetwork({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', lifetimeS: 4.5 }, clock);
+    let outcome: { result: Awaited<ReturnType<typeof measureNatBindingLifetime>> } | { error: unknown } | undefined;
+    measureNatBindingLifetime({ server: SERVER, clock, network, idleTimesS: BINDING_LIFETIME_PROBES_S }).then((result) => (outcome = { result }), (error: unknown) => (outcome = { error }));
+    for (let turns = 0; !outcome; turns++) {
+      assert.ok(turns < 100_000, 'measurement never settled');
+      await new Promise((r) => setImmediate(r));
+      if (!outcome) clock.advance(5);
+    }
+    assert.ok('result' in outcome, String('error' in outcome && outcome.error));
+    assert.equal(outcome.result?.bindingLifetimeS, 4);
+    assert.equal(outcome.result?.bindingExpiredS, 5);
+    // The 6 s probe was already asking when the 5 s one was found gone: it ends one timeout later.
+    assert.ok((outcome.result?.durationMs ?? Infinity) <= 6000 + RTT_MS + TIMEOUT_MS + 50, `took ${outcome.result?.durationMs} ms, not ${Math.max(...BINDING_LIFETIME_PROBES_S)} s`);
+    assert.equal(network.openPorts, 0, 'every probe port closed, the called-off ones too');
+  });
+
+  test('idle times out of range are refused before any packet', async () => {
+    const clock = new FakeClock(0);
+    const network = new FakeNatNetwork({ mapping: 'none', filtering: 'endpoint-independent' }, clock);
+    for (const idleTimesS of [[], [0], [-1], [4000], Array.from({ length: 33 }, (_, i) => i + 1)]) {
+      await assert.rejects(measureNatBindingLifetime({ server: SERVER, clock, network, idleTimesS }), (e: unknown) => e instanceof NatDiscoveryError && e.code === 'bad-option');
+    }
     assert.equal(network.sent.length, 0);
   });
 });
