@@ -3,7 +3,7 @@
 // the SIP socket, sends them through the UA (Digest retries happen there), and carries out the
 // machine's actions with the injected clock. RFC 5626 outbound parameters (+sip.instance,
 // reg-id, ob) go with every Contact; a registrar that does not support outbound ignores them.
-import { decodeStunMessage, encodeStunMessage, isStun, newTransactionId, STUN_METHOD_BINDING } from '../nat/stun/index.js';
+import { decodeStunMessage, encodeStunMessage, getAttribute, isStun, newTransactionId, STUN_METHOD_BINDING } from '../nat/stun/index.js';
 import type { Clock, TimerHandle } from '../util/index.js';
 import type { ServerLocator, SipTransport, Target } from '../sip/dns/index.js';
 import {
@@ -372,8 +372,8 @@ export class Profile {
     }
     if (Buffer.from(msg.transactionId).toString('hex') !== this.stunTxId || msg.class === 'request') return false;
     this.stunTxId = undefined;
-    const mapped = msg.attributes.find((a) => a.kind === 'xor-mapped-address' || a.kind === 'mapped-address');
-    const seen = mapped && 'value' in mapped ? JSON.stringify(mapped.value) : undefined;
+    const mapped = (getAttribute(msg, 'xor-mapped-address') ?? getAttribute(msg, 'mapped-address'))?.address;
+    const seen = mapped ? `${mapped.address}:${mapped.port}` : undefined;
     const rebound = seen !== undefined && this.reflexive !== undefined && seen !== this.reflexive;
     if (seen !== undefined) this.reflexive = seen;
     if (msg.class === 'error' || rebound) {
