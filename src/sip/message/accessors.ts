@@ -151,15 +151,15 @@ export function reasonPhrase(status: number): string {
   return REASONS[status] ?? (status < 200 ? 'Progress' : status < 300 ? 'OK' : 'Error');
 }
 
+const COPIED_TO_RESPONSES: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
 /**
  * RFC 3261 §8.2.6.2: a response copies From, Call-ID, CSeq, every Via in order, and To
  * (a tag is added by the caller when it creates a dialog or for a non-100 final answer).
  */
 export function makeResponse(req: SipRequest, status: number, reason?: string): SipResponse {
   const headers = new SipHeaders();
-  for (const [name, value] of req.headers.entries()) {
-    if (name === 'Via' || name === 'From' || name === 'To' || name === 'Call-ID' || name === 'CSeq') headers.append(name, value);
-  }
+  headers.copyLines(req.headers, COPIED_TO_RESPONSES);
   // §8.2.6.1: a 100 Trying copies Timestamp.
   const ts = req.headers.get('Timestamp');
   if (status === 100 && ts !== undefined) headers.append('Timestamp', ts);
