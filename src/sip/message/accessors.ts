@@ -24,7 +24,8 @@ export function getVias(m: SipMessage): Via[] {
   return m.headers.cached('via', () => {
     const values = m.headers.getAll('Via'); // already split at commas
     if (values.length === 0) throw missing('Via');
-    return values.map(parseOneVia);
+    // The top one is usually parsed already (transaction matching needs it first).
+    return values.map((v, i) => (i === 0 ? topVia(m) : parseOneVia(v)));
   });
 }
 
@@ -160,6 +161,9 @@ const COPIED_TO_RESPONSES: ReadonlySet<string> = new Set(['via', 'from', 'to', '
 export function makeResponse(req: SipRequest, status: number, reason?: string): SipResponse {
   const headers = new SipHeaders();
   headers.copyLines(req.headers, COPIED_TO_RESPONSES);
+  // The response's top Via is the request's: where the response goes (§18.2.2) needs it parsed.
+  const via = req.headers.peekCached('via.top');
+  if (via !== undefined) headers.cached('via.top', () => via);
   // §8.2.6.1: a 100 Trying copies Timestamp.
   const ts = req.headers.get('Timestamp');
   if (status === 100 && ts !== undefined) headers.append('Timestamp', ts);

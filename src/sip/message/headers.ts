@@ -201,12 +201,13 @@ export class SipHeaders {
       this.values[i] = cleanValue(value);
       for (let j = this.keys.length - 1; j > i; j--) if (this.keys[j] === key) this.removeAt(j);
     }
-    this.changed();
+    this.changed(key);
   }
 
   append(name: string, value: string): void {
-    this.insert(this.keys.length, names(name)[1], name, value);
-    this.changed();
+    const key = names(name)[1];
+    this.insert(this.keys.length, key, name, value);
+    this.changed(key);
   }
 
   /** Inserts a line before all others of its name (a new top Via or Route). */
@@ -214,7 +215,7 @@ export class SipHeaders {
     const key = names(name)[1];
     const i = this.keys.indexOf(key);
     this.insert(i < 0 ? this.keys.length : i, key, name, value);
-    this.changed();
+    this.changed(key);
   }
 
   /** Removes the first value of a list header (the top Via), splitting the line if needed. */
@@ -226,13 +227,27 @@ export class SipHeaders {
     const values = LIST_HEADERS.has(key) && value.indexOf(',') >= 0 ? splitList(value) : [value];
     if (values.length <= 1) this.removeAt(i);
     else this.values[i] = values.slice(1).join(', ');
-    this.changed();
+    this.changed(key);
+  }
+
+  /** Replaces the first value of a list header (the top Via), keeping the line's other values. */
+  replaceFirst(name: string, value: string): void {
+    const key = names(name)[1];
+    const i = this.keys.indexOf(key);
+    if (i < 0) {
+      this.insert(this.keys.length, key, name, value);
+    } else {
+      const line = this.values[i] as string;
+      const rest = LIST_HEADERS.has(key) && line.indexOf(',') >= 0 ? splitList(line).slice(1) : [];
+      this.values[i] = rest.length === 0 ? cleanValue(value) : [cleanValue(value), ...rest].join(', ');
+    }
+    this.changed(key);
   }
 
   delete(name: string): void {
     const key = names(name)[1];
     for (let j = this.keys.length - 1; j >= 0; j--) if (this.keys[j] === key) this.removeAt(j);
-    this.changed();
+    this.changed(key);
   }
 
   *entries(): IterableIterator<[string, string]> {
@@ -256,7 +271,7 @@ export class SipHeaders {
       this.keys.push(key);
       this.values.push(from.values[i] as string);
     }
-    this.changed();
+    this.changed(undefined);
   }
 
   /** Writes "Name: value\r\n" for every line; Content-Length says `bodyLength` whatever the value. */
@@ -270,7 +285,10 @@ export class SipHeaders {
     }
   }
 
-  /** Memoised structured value of a header; dropped whenever the headers change. */
+  /**
+   * Memoised structured value of a header, dropped when that header changes. `key` is the
+   * header's lookup key (lower-case full name), optionally followed by "." and a variant.
+   */
   cached<T>(key: string, parse: () => T): T {
     this.cache ??= new Map();
     const hit = this.cache.get(key);
@@ -278,6 +296,11 @@ export class SipHeaders {
     const v = parse();
     this.cache.set(key, v);
     return v;
+  }
+
+  /** A memoised value if there is one, without parsing. */
+  peekCached(key: string): unknown {
+    return this.cache?.get(key);
   }
 
   private insert(at: number, key: string, name: string, value: string): void {
@@ -299,9 +322,22 @@ export class SipHeaders {
     this.values.splice(i, 1);
   }
 
-  private changed(): void {
-    this.cache = undefined;
+  /**
+   * A header changed: its memoised values go (cache keys are the header's lookup key, or that key,
+   * a dot and a variant, as "via.top"); the others stay, so adding a To tag or a Server line to
+   * an answer does not make the next reader parse its Via again.
+   */
+  private changed(key: string | undefined): void {
     this.versionNo++;
+    const cache = this.cache;
+    if (!cache || cache.size === 0) return;
+    if (key === undefined) {
+      cache.clear();
+      return;
+    }
+    for (const k of cache.keys()) {
+      if (k === key || (k.length > key.length && k.charCodeAt(key.length) === 0x2e && k.startsWith(key))) cache.delete(k);
+    }
   }
 }
 
