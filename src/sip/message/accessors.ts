@@ -152,6 +152,9 @@ export function reasonPhrase(status: number): string {
   return REASONS[status] ?? (status < 200 ? 'Progress' : status < 300 ? 'OK' : 'Error');
 }
 
+/** The body of every answer made here: empty, so one shared instance will do. */
+const NO_BODY = new Uint8Array(0);
+
 const COPIED_TO_RESPONSES: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
 
 /**
@@ -168,5 +171,5 @@ export function makeResponse(req: SipRequest, status: number, reason?: string): 
   const ts = req.headers.get('Timestamp');
   if (status === 100 && ts !== undefined) headers.append('Timestamp', ts);
   headers.append('Content-Length', '0');
-  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: new Uint8Array(0) };
+  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: NO_BODY };
 }

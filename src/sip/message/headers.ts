@@ -126,7 +126,9 @@ export class SipHeaders {
   private readonly names: string[] = [];
   private readonly keys: string[] = [];
   private readonly values: string[] = [];
-  private cache: Map<string, unknown> | undefined;
+  /** Memoised parses, as two small arrays (a Map per message costs more than the few entries it holds). */
+  private cacheKeys: string[] | undefined;
+  private cacheValues: unknown[] | undefined;
   private versionNo = 0;
 
   /** Builds from [name, value] pairs in order. */
@@ -290,17 +292,20 @@ export class SipHeaders {
    * header's lookup key (lower-case full name), optionally followed by "." and a variant.
    */
   cached<T>(key: string, parse: () => T): T {
-    this.cache ??= new Map();
-    const hit = this.cache.get(key);
-    if (hit !== undefined || this.cache.has(key)) return hit as T;
+    const keys = (this.cacheKeys ??= []);
+    const i = keys.indexOf(key);
+    if (i >= 0) return (this.cacheValues as unknown[])[i] as T;
     const v = parse();
-    this.cache.set(key, v);
+    // A parse that throws caches nothing; one that changed the headers meanwhile is still right.
+    (this.cacheValues ??= []).push(v);
+    keys.push(key);
     return v;
   }
 
   /** A memoised value if there is one, without parsing. */
   peekCached(key: string): unknown {
-    return this.cache?.get(key);
+    const i = this.cacheKeys?.indexOf(key) ?? -1;
+    return i < 0 ? undefined : this.cacheValues?.[i];
   }
 
   private insert(at: number, key: string, name: string, value: string): void {
@@ -329,14 +334,17 @@ export class SipHeaders {
    */
   private changed(key: string | undefined): void {
     this.versionNo++;
-    const cache = this.cache;
-    if (!cache || cache.size === 0) return;
-    if (key === undefined) {
-      cache.clear();
-      return;
-    }
-    for (const k of cache.keys()) {
-      if (k === key || (k.length > key.length && k.charCodeAt(key.length) === 0x2e && k.startsWith(key))) cache.delete(k);
+    const keys = this.cacheKeys;
+    const values = this.cacheValues;
+    if (!keys || !values || keys.length === 0) return;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i] as string;
+      if (key !== undefined && k !== key && !(k.length > key.length && k.charCodeAt(key.length) === 0x2e && k.startsWith(key))) continue;
+      // Order does not matter: the last entry takes the freed place.
+      keys[i] = keys[keys.length - 1] as string;
+      values[i] = values[values.length - 1];
+      keys.pop();
+      values.pop();
     }
   }
 }

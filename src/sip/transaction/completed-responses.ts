@@ -7,6 +7,8 @@
 // Entries are first in, first out: Timer J is the same for all, so insertion order is expiry
 // order, and the arena is overwritten oldest first.
 
+import { ownString } from '../message/index.js';
+
 export interface CompletedDestination {
   readonly transport: string;
   readonly address: string;
@@ -78,8 +80,8 @@ export class CompletedResponses {
     this.length[slot] = bytes.length;
     this.port[slot] = dest.port;
     this.expiresMs[slot] = expiresMs;
-    // A fresh flat copy of the key: a slice of the request's header text would keep all of it alive.
-    const ownKey = Buffer.from(key, 'utf8').toString('utf8');
+    // A slice of the request's header text would keep all of it alive.
+    const ownKey = ownString(key);
     this.keys[slot] = ownKey;
     this.addresses[slot] = this.intern(dest.address);
     this.transports[slot] = dest.transport;
@@ -190,7 +192,7 @@ export class CompletedResponses {
     const known = this.interned.get(address);
     if (known !== undefined) return known;
     if (this.interned.size >= 4096) this.interned.clear();
-    const own = Buffer.from(address, 'utf8').toString('utf8');
+    const own = ownString(address);
     this.interned.set(own, own);
     return own;
   }

@@ -1,6 +1,6 @@
 // RFC 3261 §8.2: what a UAS checks, in order, before it processes a request, and the
 // responses it sends when a check fails (405, 416, 420, 415, 482, 483).
-import { checkRequest, getCSeq, getCallId, getFrom, getMaxForwards, getTo, topVia, type SipRequest } from '../message/index.js';
+import { checkRequest, getCSeq, getCallId, getFrom, getMaxForwards, getTo, ownString, topVia, type SipRequest } from '../message/index.js';
 
 export interface UasCapabilities {
   /** Methods the UA core implements (the Allow header). */
@@ -27,8 +27,8 @@ export interface Rejection {
 /**
  * §8.2.2.2 merged-request detection: remembers (From tag, Call-ID, CSeq, method) → branch for a
  * while. Entries are first in, first out (the window is the same for all), in a ring of typed
- * arrays: per request one flat key string and a Map entry, no object, and the branch only as a
- * 32-bit hash (kept as a string it would be a slice that pins the whole header text). A hash can
+ * arrays: per request one key string of its own (built from slices, it would pin the request's
+ * header text) and a Map entry, no object, and the branch only as a 32-bit hash. A hash can
  * only make two different branches look equal, which misses a 482 (a SHOULD) with a chance of
  * 2^-32; it never turns a retransmission into a 482.
  */
@@ -56,10 +56,11 @@ export class MergedRequestDetector {
     if (prior !== undefined) return this.branchHash[prior] !== branch;
     if (this.count === this.maxEntries) this.dropOldest();
     const slot = (this.head + this.count) % this.maxEntries;
-    this.keys[slot] = key;
+    const own = ownString(key);
+    this.keys[slot] = own;
     this.branchHash[slot] = branch;
     this.atMs[slot] = nowMs;
-    this.slotOf.set(key, slot);
+    this.slotOf.set(own, slot);
     this.count++;
     return false;
   }
