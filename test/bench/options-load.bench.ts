@@ -1,6 +1,7 @@
 // OPTIONS answered per second over UDP on loopback under a SIPp load ramp, with p99 response
 // time, then a 60 s flood at a fixed rate watching the UA's memory. Bounded: SIPp stops itself.
 // Run as root after the test dependencies: npm run build && node dist/test/bench/options-load.bench.js
+// [rate] [seconds] [noramp]; or `... options-load.bench.js inproc [requests]` (no SIPp, see below).
 // PIN=1 runs the UA on CPU 1 and SIPp on CPU 0 (taskset), so the two do not take turns on one core.
 // The UA reports what it saw itself each second: its service time per datagram (from the socket's
 // event to the answer handed to the kernel), event-loop delay and GC counts; SIPp's response times
@@ -13,6 +14,19 @@ import { sippScenario } from '../lab/lib/sipp.js';
 
 const RAMP = { startPerS: 1000, stepPerS: 1000, stepS: 4, maxPerS: 10_000 };
 const FLOOD = { ratePerS: Number(process.argv[2] ?? 5000), seconds: Number(process.argv[3] ?? 60) };
+
+// "inproc [requests]": the UA's OPTIONS path alone, in one process without sockets or SIPp,
+// counting CPU and what it allocates per request (fixtures/options-inproc.ts); nothing else runs.
+if (process.argv[2] === 'inproc') {
+  const requests = Number(process.argv[3] ?? 100_000);
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'options-inproc.js'), String(requests)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.on('exit', r));
+  const [, n, cpuUs, bytes, scavenges, survived, promoted, old, gcMs] = (out.split('\n').find((l) => l.startsWith('inproc ')) ?? '').split(' ');
+  console.log(`in-process OPTIONS path, ${n} requests: ${cpuUs} µs CPU each, ${bytes} B allocated each, ${(Number(scavenges) / Number(n) * 1000).toFixed(2)} scavenges per 1000 (${survived} B/request surviving one, ${promoted} B/request promoted), ${old} old-generation GCs, ${gcMs} ms in GC`);
+  process.exit(0);
+}
 
 const pin = process.env['PIN'] === '1';
 const pinned = (cpu: number, cmd: string, args: string[]): [string, string[]] => (pin ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]);
