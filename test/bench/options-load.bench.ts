@@ -1,6 +1,11 @@
 // OPTIONS answered per second over UDP on loopback under a SIPp load ramp, with p99 response
 // time, then a 60 s flood at a fixed rate watching the UA's memory. Bounded: SIPp stops itself.
 // Run as root after the test dependencies: npm run build && node dist/test/bench/options-load.bench.js
+// [rate] [seconds] [noramp]; or `... options-load.bench.js inproc [requests]` (no SIPp, see below).
+// PIN=1 runs the UA on CPU 1 and SIPp on CPU 0 (taskset), so the two do not take turns on one core.
+// The UA reports what it saw itself each second: its service time per datagram (from the socket's
+// event to the answer handed to the kernel), event-loop delay and GC counts; SIPp's response times
+// have 1 ms resolution and include SIPp's own scheduling.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +15,26 @@ import { sippScenario } from '../lab/lib/sipp.js';
 const RAMP = { startPerS: 1000, stepPerS: 1000, stepS: 4, maxPerS: 10_000 };
 const FLOOD = { ratePerS: Number(process.argv[2] ?? 5000), seconds: Number(process.argv[3] ?? 60) };
 
-const server = spawn(process.execPath, [...(process.env["GC_EACH_S"] ? ["--expose-gc"] : []), ...(process.env["TRACE_GC"] ? ["--trace-gc"] : []), ...(process.env["UA_NODE_FLAGS"] ?? "").split(" ").filter(Boolean), join(import.meta.dirname, 'fixtures', 'options-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+// "inproc [requests]": the UA's OPTIONS path alone, in one process without sockets or SIPp,
+// counting CPU and what it allocates per request (fixtures/options-inproc.ts); nothing else runs.
+if (process.argv[2] === 'inproc') {
+  const requests = Number(process.argv[3] ?? 100_000);
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'options-inproc.js'), String(requests)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.on('exit', r));
+  const [, n, cpuUs, bytes, scavenges, survived, promoted, old, gcMs] = (out.split('\n').find((l) => l.startsWith('inproc ')) ?? '').split(' ');
+  console.log(`in-process OPTIONS path, ${n} requests: ${cpuUs} µs CPU each, ${bytes} B allocated each, ${(Number(scavenges) / Number(n) * 1000).toFixed(2)} scavenges per 1000 (${survived} B/request surviving one, ${promoted} B/request promoted), ${old} old-generation GCs, ${gcMs} ms in GC`);
+  process.exit(0);
+}
+
+const pin = process.env['PIN'] === '1';
+const pinned = (cpu: number, cmd: string, args: string[]): [string, string[]] => (pin ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]);
+if (pin) console.log('pinned: the UA on CPU 1, SIPp on CPU 0 (taskset)');
+const server = spawn(...pinned(1, process.execPath, [...(process.env["GC_EACH_S"] ? ["--expose-gc"] : []), ...(process.env["TRACE_GC"] ? ["--trace-gc"] : []), ...(process.env["UA_NODE_FLAGS"] ?? "").split(" ").filter(Boolean), join(import.meta.dirname, 'fixtures', 'options-server.js')]), { stdio: ['ignore', 'pipe', 'inherit'] });
 const rss: number[] = [];
 const detail: string[] = [];
+const uaLines: number[][] = [];
 let port = 0;
 await new Promise<void>((resolve) => {
   let buf = '';
@@ -28,6 +50,9 @@ await new Promise<void>((resolve) => {
       } else if (k === 'rss') {
         rss.push(Number(v));
         detail.push(line);
+      } else if (k === 'ua') {
+        uaLines.push(line.split(' ').slice(1).map(Number));
+        detail.push(line);
       } else if (process.env['TRACE_GC']) console.error(line);
     }
   });
@@ -38,8 +63,8 @@ interface Run { ok: number; failed: number; seconds: number; rttsMs: number[] }
 async function sipp(args: string[], calls: number, timeoutS: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'dpa-bench-sipp-'));
   const t0 = performance.now();
-  const p = spawn('sipp', ['-sf', sippScenario('options-uac.xml'), '-i', '127.0.0.1', '-p', '0', '-m', String(calls), '-timeout', `${timeoutS}s`,
-    '-nostdin', '-buff_size', '2097152', '-trace_stat', '-stf', join(dir, 's.csv'), '-trace_rtt', '-rtt_freq', '1', ...args, `127.0.0.1:${port}`], { cwd: dir, stdio: 'ignore' });
+  const p = spawn(...pinned(0, 'sipp', ['-sf', sippScenario('options-uac.xml'), '-i', '127.0.0.1', '-p', '0', '-m', String(calls), '-timeout', `${timeoutS}s`,
+    '-nostdin', '-buff_size', '2097152', '-trace_stat', '-stf', join(dir, 's.csv'), '-trace_rtt', '-rtt_freq', '1', ...args, `127.0.0.1:${port}`]), { cwd: dir, stdio: 'ignore' });
   await new Promise((r) => p.on('exit', r));
   const seconds = (performance.now() - t0) / 1000;
   const stat = readFileSync(join(dir, 's.csv'), 'utf8').trim().split('\n');
@@ -63,11 +88,20 @@ const ramp = skipRamp ? { ok: 0, failed: 0, seconds: 1, rttsMs: [] } : await sip
 if (!skipRamp) console.log(`ramp ${RAMP.startPerS}→${RAMP.maxPerS}/s over ${ramp.seconds.toFixed(0)} s: ${ramp.ok} answered, ${ramp.failed} failed, ${(ramp.ok / ramp.seconds).toFixed(0)}/s average, p50 ${pct(ramp.rttsMs, 50)} ms, p99 ${pct(ramp.rttsMs, 99)} ms`);
 
 const rssBefore = rss.length;
+const uaBefore = uaLines.length;
 const flood = await sipp(['-r', String(FLOOD.ratePerS)], FLOOD.ratePerS * FLOOD.seconds, FLOOD.seconds + 30);
 const floodRss = rss.slice(rssBefore);
 console.log(`flood ${FLOOD.ratePerS}/s for ${flood.seconds.toFixed(0)} s: ${flood.ok} answered, ${flood.failed} failed, ${(flood.ok / flood.seconds).toFixed(0)}/s, p50 ${pct(flood.rttsMs, 50)} ms, p99 ${pct(flood.rttsMs, 99)} ms`);
 const mb = (k: number | undefined) => ((k ?? NaN) / 1024).toFixed(1);
 const tenth = Math.max(1, Math.floor(floodRss.length / 10));
 console.log(`UA RSS during the flood: first 10% max ${mb(Math.max(...floodRss.slice(0, tenth)))} MiB, last 10% max ${mb(Math.max(...floodRss.slice(-tenth)))} MiB, overall max ${mb(Math.max(...floodRss))} MiB (${floodRss.length} samples)`);
+// Seconds of the flood in which the UA was busy (at least half the rate), each a "ua" line.
+const busy = uaLines.slice(uaBefore).filter((u) => (u[0] ?? 0) >= FLOOD.ratePerS / 2);
+const col = (i: number) => busy.map((u) => u[i] ?? NaN);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+if (busy.length > 0) {
+  console.log(`UA service time per datagram (${busy.length} busy seconds): per-second p50 median ${pct(col(1), 50)} µs, per-second p99 median ${pct(col(2), 50)} µs (worst ${Math.max(...col(2))} µs), max ${Math.max(...col(3))} µs; event-loop delay p99 median ${pct(col(4), 50)} µs (worst ${Math.max(...col(4))} µs)`);
+  console.log(`UA GC: ${(sum(col(5)) / busy.length).toFixed(1)} young/s (${(sum(col(6)) / Math.max(1, sum(col(5)))).toFixed(2)} ms each on average), ${sum(col(7))} old-generation (${sum(col(8)).toFixed(0)} ms in all), longest pause ${Math.max(...col(9)).toFixed(1)} ms`);
+}
 if (process.env['DETAIL']) console.log(detail.join('\n'));
 server.kill('SIGTERM');

@@ -24,7 +24,8 @@ export function getVias(m: SipMessage): Via[] {
   return m.headers.cached('via', () => {
     const values = m.headers.getAll('Via'); // already split at commas
     if (values.length === 0) throw missing('Via');
-    return values.map(parseOneVia);
+    // The top one is usually parsed already (transaction matching needs it first).
+    return values.map((v, i) => (i === 0 ? topVia(m) : parseOneVia(v)));
   });
 }
 
@@ -151,18 +152,24 @@ export function reasonPhrase(status: number): string {
   return REASONS[status] ?? (status < 200 ? 'Progress' : status < 300 ? 'OK' : 'Error');
 }
 
+/** The body of every answer made here: empty, so one shared instance will do. */
+const NO_BODY = new Uint8Array(0);
+
+const COPIED_TO_RESPONSES: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
 /**
  * RFC 3261 §8.2.6.2: a response copies From, Call-ID, CSeq, every Via in order, and To
  * (a tag is added by the caller when it creates a dialog or for a non-100 final answer).
  */
 export function makeResponse(req: SipRequest, status: number, reason?: string): SipResponse {
   const headers = new SipHeaders();
-  for (const [name, value] of req.headers.entries()) {
-    if (name === 'Via' || name === 'From' || name === 'To' || name === 'Call-ID' || name === 'CSeq') headers.append(name, value);
-  }
+  headers.copyLines(req.headers, COPIED_TO_RESPONSES);
+  // The response's top Via is the request's: where the response goes (§18.2.2) needs it parsed.
+  const via = req.headers.peekCached('via.top');
+  if (via !== undefined) headers.cached('via.top', () => via);
   // §8.2.6.1: a 100 Trying copies Timestamp.
   const ts = req.headers.get('Timestamp');
   if (status === 100 && ts !== undefined) headers.append('Timestamp', ts);
   headers.append('Content-Length', '0');
-  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: new Uint8Array(0) };
+  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: NO_BODY };
 }

@@ -119,3 +119,12 @@ export function splitCheckedParams(raw: string | undefined): Map<string, string 
   }
   return params;
 }
+
+/**
+ * A copy of `s` in memory of its own. Values read from a message are slices of its header text
+ * (and a key built from them a tree of such slices), so one kept for long would keep the whole
+ * text alive and push it into the old generation with it.
+ */
+export function ownString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}

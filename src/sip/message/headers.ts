@@ -1,6 +1,7 @@
 // Header fields: case-insensitive names, compact forms (RFC 3261 §7.3.3), repeated lines and
 // comma-separated lists (§7.3.1), kept in order so serialisation round-trips.
 import { trimWsp } from './chars.js';
+import type { WireWriter } from './wire-writer.js';
 
 /** Compact forms (RFC 3261 §7.3.3, RFC 3515, RFC 4028, RFC 3841, RFC 6665, RFC 4474). */
 const COMPACT: Record<string, string> = {
@@ -114,16 +115,20 @@ function names(name: string): readonly [string, string] {
   return n;
 }
 
-interface Entry {
-  /** As written (known headers canonical, extension headers as received). */
-  name: string;
-  key: string;
-  value: string;
-}
-
+/**
+ * Header lines in order, as three parallel arrays (name as written, lookup key, value) rather
+ * than an object per line: a message makes a dozen of them and an answer copies five, so at
+ * thousands of messages a second the objects were a large share of what the young-generation
+ * collector had to deal with.
+ */
 export class SipHeaders {
-  private readonly list: Entry[] = [];
-  private cache: Map<string, unknown> | undefined;
+  /** As written (known headers canonical, extension headers as received). */
+  private readonly names: string[] = [];
+  private readonly keys: string[] = [];
+  private readonly values: string[] = [];
+  /** Memoised parses, as two small arrays (a Map per message costs more than the few entries it holds). */
+  private cacheKeys: string[] | undefined;
+  private cacheValues: unknown[] | undefined;
   private versionNo = 0;
 
   /** Builds from [name, value] pairs in order. */
@@ -136,7 +141,9 @@ export class SipHeaders {
   /** @internal used by the parser: name already checked (`known` when common), value trimmed. */
   pushRaw(name: string, value: string, known?: readonly [string, string]): void {
     const [written, key] = known ?? names(name);
-    this.list.push({ name: written, key, value });
+    this.names.push(written);
+    this.keys.push(key);
+    this.values.push(value);
   }
 
   /** Changes with every mutation (used to know whether a parsed message was modified). */
@@ -145,25 +152,20 @@ export class SipHeaders {
   }
 
   get size(): number {
-    return this.list.length;
+    return this.keys.length;
   }
 
   get(name: string): string | undefined {
-    const key = names(name)[1];
-    for (const e of this.list) if (e.key === key) return e.value;
-    return undefined;
+    const i = this.keys.indexOf(names(name)[1]);
+    return i < 0 ? undefined : this.values[i];
   }
 
   /** The value of a header that may appear once: undefined when absent, null when repeated. */
   getOnly(name: string): string | null | undefined {
     const key = names(name)[1];
-    let found: string | undefined;
-    for (const e of this.list) {
-      if (e.key !== key) continue;
-      if (found !== undefined) return null;
-      found = e.value;
-    }
-    return found;
+    const i = this.keys.indexOf(key);
+    if (i < 0) return undefined;
+    return this.keys.indexOf(key, i + 1) >= 0 ? null : this.values[i];
   }
 
   /** Every value: repeated lines in order, list headers split at commas. */
@@ -171,10 +173,10 @@ export class SipHeaders {
     const key = names(name)[1];
     const out: string[] = [];
     const list = LIST_HEADERS.has(key);
-    for (const e of this.list) {
-      if (e.key !== key) continue;
-      if (list) out.push(...splitList(e.value));
-      else out.push(e.value);
+    for (let i = this.keys.indexOf(key); i >= 0; i = this.keys.indexOf(key, i + 1)) {
+      const value = this.values[i] as string;
+      if (list) out.push(...splitList(value));
+      else out.push(value);
     }
     return out;
   }
@@ -183,88 +185,171 @@ export class SipHeaders {
   count(name: string): number {
     const key = names(name)[1];
     let n = 0;
-    for (const e of this.list) if (e.key === key) n++;
+    for (let i = this.keys.indexOf(key); i >= 0; i = this.keys.indexOf(key, i + 1)) n++;
     return n;
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    return this.keys.indexOf(names(name)[1]) >= 0;
   }
 
   /** Replaces every line of this header with one line (at the position of the first). */
   set(name: string, value: string): void {
     const key = names(name)[1];
-    const i = this.list.findIndex((e) => e.key === key);
-    const entry = { name: CANONICAL[key] ?? name, key, value: cleanValue(value) };
-    if (i < 0) this.list.push(entry);
+    const i = this.keys.indexOf(key);
+    if (i < 0) this.insert(this.keys.length, key, name, value);
     else {
-      this.list[i] = entry;
-      for (let j = this.list.length - 1; j > i; j--) if (this.list[j]?.key === key) this.list.splice(j, 1);
+      this.names[i] = CANONICAL[key] ?? name;
+      this.values[i] = cleanValue(value);
+      for (let j = this.keys.length - 1; j > i; j--) if (this.keys[j] === key) this.removeAt(j);
     }
-    this.cache = undefined;
-    this.versionNo++;
+    this.changed(key);
   }
 
   append(name: string, value: string): void {
     const key = names(name)[1];
-    this.list.push({ name: CANONICAL[key] ?? name, key, value: cleanValue(value) });
-    this.cache = undefined;
-    this.versionNo++;
+    this.insert(this.keys.length, key, name, value);
+    this.changed(key);
   }
 
   /** Inserts a line before all others of its name (a new top Via or Route). */
   prepend(name: string, value: string): void {
     const key = names(name)[1];
-    const i = this.list.findIndex((e) => e.key === key);
-    const entry = { name: CANONICAL[key] ?? name, key, value: cleanValue(value) };
-    if (i < 0) this.list.push(entry);
-    else this.list.splice(i, 0, entry);
-    this.cache = undefined;
-    this.versionNo++;
+    const i = this.keys.indexOf(key);
+    this.insert(i < 0 ? this.keys.length : i, key, name, value);
+    this.changed(key);
   }
 
   /** Removes the first value of a list header (the top Via), splitting the line if needed. */
   removeFirst(name: string): void {
     const key = names(name)[1];
-    const i = this.list.findIndex((e) => e.key === key);
-    const e = this.list[i];
-    if (!e) return;
-    const values = LIST_HEADERS.has(key) ? splitList(e.value) : [e.value];
-    if (values.length <= 1) this.list.splice(i, 1);
-    else e.value = values.slice(1).join(', ');
-    this.cache = undefined;
-    this.versionNo++;
+    const i = this.keys.indexOf(key);
+    if (i < 0) return;
+    const value = this.values[i] as string;
+    const values = LIST_HEADERS.has(key) && value.indexOf(',') >= 0 ? splitList(value) : [value];
+    if (values.length <= 1) this.removeAt(i);
+    else this.values[i] = values.slice(1).join(', ');
+    this.changed(key);
+  }
+
+  /** Replaces the first value of a list header (the top Via), keeping the line's other values. */
+  replaceFirst(name: string, value: string): void {
+    const key = names(name)[1];
+    const i = this.keys.indexOf(key);
+    if (i < 0) {
+      this.insert(this.keys.length, key, name, value);
+    } else {
+      const line = this.values[i] as string;
+      const rest = LIST_HEADERS.has(key) && line.indexOf(',') >= 0 ? splitList(line).slice(1) : [];
+      this.values[i] = rest.length === 0 ? cleanValue(value) : [cleanValue(value), ...rest].join(', ');
+    }
+    this.changed(key);
   }
 
   delete(name: string): void {
     const key = names(name)[1];
-    for (let j = this.list.length - 1; j >= 0; j--) if (this.list[j]?.key === key) this.list.splice(j, 1);
-    this.cache = undefined;
-    this.versionNo++;
+    for (let j = this.keys.length - 1; j >= 0; j--) if (this.keys[j] === key) this.removeAt(j);
+    this.changed(key);
   }
 
   *entries(): IterableIterator<[string, string]> {
-    for (const e of this.list) yield [e.name, e.value];
+    for (let i = 0; i < this.keys.length; i++) yield [this.names[i] as string, this.values[i] as string];
   }
 
   clone(): SipHeaders {
     const h = new SipHeaders();
-    for (const e of this.list) h.list.push({ ...e });
+    h.names.push(...this.names);
+    h.keys.push(...this.keys);
+    h.values.push(...this.values);
     return h;
   }
 
-  /** Memoised structured value of a header; dropped whenever the headers change. */
+  /** Appends, in order, the lines of `from` whose lookup key is in `keys` (a response copying a request's headers). */
+  copyLines(from: SipHeaders, keys: ReadonlySet<string>): void {
+    for (let i = 0; i < from.keys.length; i++) {
+      const key = from.keys[i] as string;
+      if (!keys.has(key)) continue;
+      this.names.push(from.names[i] as string);
+      this.keys.push(key);
+      this.values.push(from.values[i] as string);
+    }
+    this.changed(undefined);
+  }
+
+  /** Writes "Name: value\r\n" for every line; Content-Length says `bodyLength` whatever the value. */
+  writeLines(w: WireWriter, bodyLength: number): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      w.text(this.names[i] as string);
+      w.colonSpace();
+      if (this.keys[i] === 'content-length') w.decimal(bodyLength);
+      else w.text(this.values[i] as string);
+      w.crlf();
+    }
+  }
+
+  /**
+   * Memoised structured value of a header, dropped when that header changes. `key` is the
+   * header's lookup key (lower-case full name), optionally followed by "." and a variant.
+   */
   cached<T>(key: string, parse: () => T): T {
-    this.cache ??= new Map();
-    const hit = this.cache.get(key);
-    if (hit !== undefined || this.cache.has(key)) return hit as T;
+    const keys = (this.cacheKeys ??= []);
+    const i = keys.indexOf(key);
+    if (i >= 0) return (this.cacheValues as unknown[])[i] as T;
     const v = parse();
-    this.cache.set(key, v);
+    // A parse that throws caches nothing; one that changed the headers meanwhile is still right.
+    (this.cacheValues ??= []).push(v);
+    keys.push(key);
     return v;
+  }
+
+  /** A memoised value if there is one, without parsing. */
+  peekCached(key: string): unknown {
+    const i = this.cacheKeys?.indexOf(key) ?? -1;
+    return i < 0 ? undefined : this.cacheValues?.[i];
+  }
+
+  private insert(at: number, key: string, name: string, value: string): void {
+    const written = CANONICAL[key] ?? name;
+    if (at === this.keys.length) {
+      this.names.push(written);
+      this.keys.push(key);
+      this.values.push(cleanValue(value));
+    } else {
+      this.names.splice(at, 0, written);
+      this.keys.splice(at, 0, key);
+      this.values.splice(at, 0, cleanValue(value));
+    }
+  }
+
+  private removeAt(i: number): void {
+    this.names.splice(i, 1);
+    this.keys.splice(i, 1);
+    this.values.splice(i, 1);
+  }
+
+  /**
+   * A header changed: its memoised values go (cache keys are the header's lookup key, or that key,
+   * a dot and a variant, as "via.top"); the others stay, so adding a To tag or a Server line to
+   * an answer does not make the next reader parse its Via again.
+   */
+  private changed(key: string | undefined): void {
+    this.versionNo++;
+    const keys = this.cacheKeys;
+    const values = this.cacheValues;
+    if (!keys || !values || keys.length === 0) return;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i] as string;
+      if (key !== undefined && k !== key && !(k.length > key.length && k.charCodeAt(key.length) === 0x2e && k.startsWith(key))) continue;
+      // Order does not matter: the last entry takes the freed place.
+      keys[i] = keys[keys.length - 1] as string;
+      values[i] = values[values.length - 1];
+      keys.pop();
+      values.pop();
+    }
   }
 }
 
 /** Values we write must not smuggle in new header lines. */
 function cleanValue(value: string): string {
-  return /[\r\n]/.test(value) ? value.replace(/\r?\n[ \t]*/g, ' ').replace(/[\r\n]/g, ' ') : value;
+  return value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 ? value.replace(/\r?\n[ \t]*/g, ' ').replace(/[\r\n]/g, ' ') : value;
 }

@@ -1,6 +1,7 @@
 export type { Uri, SipUri, OtherUri, NameAddr, Via, CSeq, SipRequest, SipResponse, SipMessage } from './types.js';
 export { isSipUri } from './types.js';
 export { SipParseError, type SipParseErrorCode } from './errors.js';
+export { ownString } from './chars.js';
 export { SipHeaders, splitList, headerKey, canonicalHeaderName, isListHeader } from './headers.js';
 export { parseMessage, serializeMessage, DEFAULT_LIMITS, type ParseLimits } from './parser.js';
 export { StreamFramer, type FramedItem } from './stream-framer.js';

@@ -4,6 +4,7 @@ import { SipParseError } from './errors.js';
 import { commonHeaderNames, SipHeaders } from './headers.js';
 import type { SipMessage, SipRequest, SipResponse } from './types.js';
 import { formatUri, parseUri } from './uri.js';
+import { WireWriter } from './wire-writer.js';
 
 export interface ParseLimits {
   /** Whole message, headers and body (UDP: 65,535). */
@@ -195,6 +196,8 @@ export function parseMessage(bytes: Uint8Array, limits: Partial<ParseLimits> = N
 
 interface Wire {
   bytes: Buffer;
+  /** The headers object too: a copy of the message ({ ...msg, headers: clone }) carries this entry along. */
+  headers: SipHeaders;
   version: number;
   body: Uint8Array;
   first: unknown;
@@ -216,23 +219,40 @@ function startFields(m: SipMessage): [unknown, unknown] {
 
 function rememberWire(msg: SipMessage, bytes: Buffer): void {
   const [first, second] = startFields(msg);
-  (msg as WithWire)[WIRE] = { bytes, version: msg.headers.version, body: msg.body, first, second };
+  (msg as WithWire)[WIRE] = { bytes, headers: msg.headers, version: msg.headers.version, body: msg.body, first, second };
 }
 
+const writer = new WireWriter();
+
+/**
+ * The message as bytes. A message parsed and not changed since gives back the bytes it came
+ * from; one we wrote remembers its bytes the same way, so serialising it again (the answer sent,
+ * then kept for retransmissions) costs nothing.
+ */
 export function serializeMessage(msg: SipMessage): Buffer {
   const wire = (msg as WithWire)[WIRE];
   if (wire) {
     const [first, second] = startFields(msg);
-    if (wire.version === msg.headers.version && wire.body === msg.body && wire.first === first && wire.second === second) return wire.bytes;
+    if (wire.headers === msg.headers && wire.version === msg.headers.version && wire.body === msg.body && wire.first === first && wire.second === second) return wire.bytes;
     (msg as WithWire)[WIRE] = undefined;
   }
-  const start = msg.kind === 'request' ? `${msg.method} ${formatUri(msg.uri)} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
-  let head = start;
-  for (const [name, value] of msg.headers.entries()) {
-    head += `${name}: ${name === 'Content-Length' ? String(msg.body.length) : value}\r\n`;
+  const w = writer.reset();
+  if (msg.kind === 'request') {
+    w.text(msg.method);
+    w.text(' ');
+    w.text(formatUri(msg.uri));
+    w.text(' SIP/2.0');
+  } else {
+    w.text('SIP/2.0 ');
+    w.decimal(msg.status);
+    w.text(' ');
+    w.text(msg.reason);
   }
-  head += '\r\n';
-  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
-  const h = Buffer.from(head, 'utf8');
-  return Buffer.concat([h, msg.body], h.length + msg.body.length);
+  w.crlf();
+  msg.headers.writeLines(w, msg.body.length);
+  w.crlf();
+  if (msg.body.length > 0) w.bytes(msg.body);
+  const bytes = w.finish();
+  rememberWire(msg, bytes);
+  return bytes;
 }

@@ -2,7 +2,10 @@
 // a flood from spoofed addresses cannot grow memory (DESIGN: "degrades, never crashes").
 import { TokenBucket } from './token-bucket.js';
 
-export type Admission = { ok: true } | { ok: false; retryAfterS: number };
+export type Admission = { readonly ok: true } | { readonly ok: false; readonly retryAfterS: number };
+
+/** Shared: admitting a request allocates nothing. */
+const ADMITTED: Admission = { ok: true };
 
 export interface RateLimiterOptions {
   ratePerS: number;
@@ -47,6 +50,6 @@ export class SourceRateLimiter {
       }
     }
     this.buckets.set(source, bucket);
-    return bucket.take(nowMs) ? { ok: true } : { ok: false, retryAfterS: Math.max(1, bucket.waitS(nowMs)) };
+    return bucket.take(nowMs) ? ADMITTED : { ok: false, retryAfterS: Math.max(1, bucket.waitS(nowMs)) };
   }
 }

@@ -1,5 +1,7 @@
 // A cap on concurrent server transactions (registry key sip.maxServerTransactions): above it
 // new requests get 503 with Retry-After (RFC 3261 §21.5.4) instead of more state.
+const ACQUIRED = { ok: true } as const;
+
 export class TransactionCap {
   private active = 0;
 
@@ -13,10 +15,10 @@ export class TransactionCap {
     return this.active;
   }
 
-  tryAcquire(): { ok: true } | { ok: false; retryAfterS: number } {
+  tryAcquire(): { readonly ok: true } | { readonly ok: false; readonly retryAfterS: number } {
     if (this.active >= this.max) return { ok: false, retryAfterS: this.retryAfterS };
     this.active++;
-    return { ok: true };
+    return ACQUIRED;
   }
 
   release(): void {

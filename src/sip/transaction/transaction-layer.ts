@@ -67,8 +67,11 @@ export interface TransactionLayerOptions {
 
 type Machine = InviteClientTransaction | NonInviteClientTransaction | InviteServerTransaction | NonInviteServerTransaction;
 
+const TERMINATE: readonly TxAction[] = [{ kind: 'terminated' }];
+
 abstract class Runner {
-  private readonly timers = new Map<TimerName, TimerHandle>();
+  /** Made on the first timer: most server transactions over UDP never start one (see ServerTransaction). */
+  private timers: Map<TimerName, TimerHandle> | undefined;
   terminated = false;
   /** Set when a send failed, so the TU hears "transport-error" rather than "timeout". */
   protected transportFailed = false;
@@ -80,36 +83,32 @@ abstract class Runner {
     readonly key: string,
   ) {}
 
-  run(actions: TxAction[]): void {
+  run(actions: readonly TxAction[]): void {
     for (const a of actions) {
       // A send that failed synchronously may already have ended the transaction.
       if (this.terminated) return;
       switch (a.kind) {
         case 'send':
-          this.layer.transmit(a.message, this.peer, () => {
-            this.transportFailed = true;
-            this.run(this.machine.transportError());
-          });
+          this.layer.transmit(a.message, this.peer, this);
           break;
-        case 'setTimer': {
-          this.layer.clock.cancel(this.timers.get(a.name));
-          this.timers.set(a.name, this.layer.clock.setTimer(a.delayMs, () => {
-            this.timers.delete(a.name);
-            if (!this.terminated) this.run(this.machine.timer(a.name));
-          }));
+        case 'setTimer':
+          this.startTimer(a.name, a.delayMs);
           break;
-        }
         case 'clearTimer':
-          this.layer.clock.cancel(this.timers.get(a.name));
-          this.timers.delete(a.name);
+          if (this.timers) {
+            this.layer.clock.cancel(this.timers.get(a.name));
+            this.timers.delete(a.name);
+          }
           break;
         case 'terminated':
           this.terminated = true;
-          for (const t of this.timers.values()) this.layer.clock.cancel(t);
-          this.timers.clear();
+          if (this.timers) {
+            for (const t of this.timers.values()) this.layer.clock.cancel(t);
+            this.timers.clear();
+          }
           this.layer.forget(this);
           this.onTerminated();
-          for (const fn of this.terminationListeners.splice(0)) this.layer.guard(fn);
+          if (this.terminationListeners) for (const fn of this.terminationListeners.splice(0)) this.layer.guard(fn);
           break;
         default:
           this.deliver(a);
@@ -117,14 +116,30 @@ abstract class Runner {
     }
   }
 
+  protected startTimer(name: TimerName, delayMs: number): void {
+    this.timers ??= new Map();
+    this.layer.clock.cancel(this.timers.get(name));
+    this.timers.set(name, this.layer.clock.setTimer(delayMs, () => {
+      this.timers?.delete(name);
+      if (!this.terminated) this.run(this.machine.timer(name));
+    }));
+  }
+
+  /** @internal The transport could not send one of our messages. */
+  sendFailed(): void {
+    if (this.terminated) return;
+    this.transportFailed = true;
+    this.run(this.machine.transportError());
+  }
+
   protected abstract deliver(a: TxAction): void;
   protected onTerminated(): void {}
-  private terminationListeners: Array<() => void> = [];
+  private terminationListeners: Array<() => void> | undefined;
 
   /** Runs `fn` once the transaction has ended (at once if it already has). */
   whenTerminated(fn: () => void): void {
     if (this.terminated) fn();
-    else this.terminationListeners.push(fn);
+    else (this.terminationListeners ??= []).push(fn);
   }
 
   /** Ends the transaction now (shutdown). */
@@ -183,14 +198,22 @@ export class ServerTransaction extends Runner {
     if (this.terminated) return;
     if (res.status >= 200) this.layer.answered(this);
     this.run((this.machine as InviteServerTransaction | NonInviteServerTransaction).respond(res));
-    if (!this.terminated && this.machine instanceof NonInviteServerTransaction && this.machine.state === 'completed' && !this.peer.reliable) {
-      this.layer.compact(this, res);
-    }
   }
 
-  /** @internal Ends the runner once the layer keeps its Completed state in compact form. */
-  retire(): void {
-    this.run([{ kind: 'clearTimer', name: 'J' }, { kind: 'terminated' }]);
+  /**
+   * RFC 3261 §17.2.2: over UDP a non-INVITE server transaction stays in Completed for Timer J
+   * (64*T1) only to answer retransmissions of its request with its final response. The layer's
+   * completed store does exactly that from the response's bytes until Timer J would fire, so
+   * this transaction ends here instead of holding a timer and its objects for 32 s.
+   */
+  protected override startTimer(name: TimerName, delayMs: number): void {
+    const machine = this.machine;
+    if (name === 'J' && !this.peer.reliable && machine instanceof NonInviteServerTransaction && machine.lastSent) {
+      this.layer.compact(this, machine.lastSent, delayMs);
+      this.run(TERMINATE);
+      return;
+    }
+    super.startTimer(name, delayMs);
   }
 
   receive(req: SipRequest): void {
@@ -251,11 +274,10 @@ export class TransactionLayer {
     return { client: this.clients.size, server: this.servers.size + this.completed.size };
   }
 
-  /** @internal The Completed state of a non-INVITE server transaction over UDP, kept compact. */
-  compact(tx: ServerTransaction, response: SipResponse): void {
+  /** @internal The Completed state of a non-INVITE server transaction over UDP, kept compact until Timer J. */
+  compact(tx: ServerTransaction, response: SipResponse, timerJMs: number): void {
     const frozen = this.options.freezeResponse?.(response, tx.peer) ?? { bytes: serializeMessage(response), dest: tx.peer };
-    this.completed.add(tx.key, frozen.bytes, frozen.dest, this.clock.now() + 64 * this.options.timers().t1Ms);
-    tx.retire();
+    this.completed.add(tx.key, frozen.bytes, frozen.dest, this.clock.now() + timerJMs);
     this.armSweeper();
   }
 
@@ -317,7 +339,7 @@ export class TransactionLayer {
       const sb = this.options.sentBy(peer.transport);
       msg.headers.prepend('Via', `SIP/2.0/${peer.transport.toUpperCase()} ${sb.host}:${sb.port};branch=${TransactionLayer.newBranch()}${this.options.rport?.() === false ? '' : ';rport'}`);
     }
-    this.transmit(msg, peer, () => {});
+    this.transmit(msg, peer, undefined);
   }
 
   /** Everything the transport receives comes here. */
@@ -367,19 +389,19 @@ export class TransactionLayer {
     return this.servers.get(key.replace(/\u0000CANCEL$/, '\u0000INVITE'));
   }
 
-  /** @internal */
-  transmit(msg: SipRequest | SipResponse, peer: Peer, onError: () => void): void {
+  /** @internal Sends for a transaction (told when the send fails) or statelessly. */
+  transmit(msg: SipRequest | SipResponse, peer: Peer, tx: Runner | undefined): void {
     try {
       const r = this.options.send(msg, peer);
       if (r && typeof (r as Promise<void>).catch === 'function') {
         (r as Promise<void>).catch((err: unknown) => {
           this.options.onError?.(err);
-          onError();
+          tx?.sendFailed();
         });
       }
     } catch (err) {
       this.options.onError?.(err);
-      onError();
+      tx?.sendFailed();
     }
   }
 

@@ -221,11 +221,18 @@ export class TransportLayer {
     this.deliver(item, source, local);
   }
 
-  /** Sends a request or response. Responses are routed by their top Via (§18.2.2). */
-  async send(msg: SipRequest | SipResponse, peer: Destination): Promise<void> {
-    if (this.closed) throw new TransportError('closed', 'transport layer closed');
-    if (msg.kind === 'response') return this.sendResponse(msg, peer);
-    return this.sendTo(serializeMessage(msg), peer);
+  /**
+   * Sends a request or response. Responses are routed by their top Via (§18.2.2). Not an async
+   * function: a UDP send is one promise, not a chain of them (this runs for every answer).
+   */
+  send(msg: SipRequest | SipResponse, peer: Destination): Promise<void> {
+    try {
+      if (this.closed) throw new TransportError('closed', 'transport layer closed');
+      if (msg.kind === 'response') return this.sendResponse(msg, peer);
+      return this.sendTo(serializeMessage(msg), peer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** A response serialised once, with where it goes (§18.2.2), for cheap retransmissions. */
@@ -238,9 +245,15 @@ export class TransportLayer {
     return this.sendTo(bytes, { transport: dest.transport, address: dest.address, port: dest.port, reliable: dest.transport.toUpperCase() !== 'UDP' });
   }
 
-  private async sendResponse(res: SipResponse, arrival: Destination): Promise<void> {
-    const dest = responseDestination(topVia(res), arrival);
-    const bytes = serializeMessage(res);
+  private sendResponse(res: SipResponse, arrival: Destination): Promise<void> {
+    let dest: Destination;
+    let bytes: Buffer;
+    try {
+      dest = responseDestination(topVia(res), arrival);
+      bytes = serializeMessage(res);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (dest.connectionId !== undefined) {
       const conn = this.connections.get(dest.connectionId);
       if (conn?.isOpen) return conn.write(bytes);
@@ -257,18 +270,17 @@ export class TransportLayer {
     return this.sendTo(bytes, dest);
   }
 
-  private async sendTo(bytes: Buffer, dest: Destination): Promise<void> {
-    const transport = dest.transport.toUpperCase();
+  /** Rejects rather than throws, like the async function it replaces. */
+  private sendTo(bytes: Buffer, dest: Destination): Promise<void> {
+    const transport = dest.transport === 'UDP' ? 'UDP' : dest.transport.toUpperCase();
     if (transport === 'UDP') {
       const sock = this.udp.get(family(dest.address));
-      if (!sock) throw new TransportError('unsupported', `no UDP socket for IPv${family(dest.address)}`);
-      if (bytes.length > 65_507) throw new TransportError('send-failed', 'message too large for UDP');
-      await new Promise<void>((resolve, reject) => sock.send(bytes, dest.port, dest.address, (err) => (err ? reject(err) : resolve())));
-      return;
+      if (!sock) return Promise.reject(new TransportError('unsupported', `no UDP socket for IPv${family(dest.address)}`));
+      if (bytes.length > 65_507) return Promise.reject(new TransportError('send-failed', 'message too large for UDP'));
+      return new Promise<void>((resolve, reject) => sock.send(bytes, dest.port, dest.address, (err) => (err ? reject(err) : resolve())));
     }
-    if (transport !== 'TCP' && transport !== 'TLS') throw new TransportError('unsupported', `transport ${dest.transport} not supported`);
-    const conn = await this.connectionTo(transport, dest);
-    await conn.write(bytes);
+    if (transport !== 'TCP' && transport !== 'TLS') return Promise.reject(new TransportError('unsupported', `transport ${dest.transport} not supported`));
+    return this.connectionTo(transport, dest).then((conn) => conn.write(bytes));
   }
 
   private async connectionTo(transport: 'TCP' | 'TLS', dest: Destination): Promise<StreamConnection> {

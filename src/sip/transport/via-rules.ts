@@ -25,10 +25,11 @@ export function stampReceived(req: SipRequest, source: Endpoint): void {
     changed = true;
   }
   if (!changed) return;
-  const params = [...via.params].map(([k, v]) => (v === null ? `;${k}` : `;${k}=${v}`)).join('');
-  const rewritten = `${via.protocol}/${via.transport} ${via.host}${via.port !== undefined ? `:${via.port}` : ''}${params}`;
-  req.headers.removeFirst('Via');
-  req.headers.prepend('Via', rewritten);
+  let rewritten = `${via.protocol}/${via.transport} ${via.host}${via.port !== undefined ? `:${via.port}` : ''}`;
+  for (const [k, v] of via.params) rewritten += v === null ? `;${k}` : `;${k}=${v}`;
+  req.headers.replaceFirst('Via', rewritten);
+  // The Via just written is the one already parsed and stamped: no need to parse it again.
+  req.headers.cached('via.top', () => via);
 }
 
 const DEFAULT_PORT: Record<string, number> = { UDP: 5060, TCP: 5060, TLS: 5061, SCTP: 5060 };

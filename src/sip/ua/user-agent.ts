@@ -117,6 +117,10 @@ export class UserAgent {
   private readonly awaitingAck = new Map<string, { stop: () => void }>();
   private readonly cap: TransactionCap;
   private handlers: UserAgentHandlers = {};
+  /** Made once: the same for every OPTIONS. */
+  private readonly optionsAnswer = optionsHeaders(PHONE_CAPABILITIES);
+  /** One function for every server transaction (not a closure each). */
+  private readonly releaseSlot = (): void => this.cap.release();
 
   constructor(private readonly options: UserAgentOptions) {
     this.limiter = new SourceRateLimiter(options.rateLimit ?? { ratePerS: 200, burst: 400 });
@@ -130,10 +134,7 @@ export class UserAgent {
       ...(options.maxStreamMessageBytes !== undefined ? { maxStreamMessageBytes: options.maxStreamMessageBytes } : {}),
       ...(options.onNonSip ? { onNonSip: options.onNonSip } : {}),
       onMessage: ({ message, source }) => this.transactions.receive(message, source),
-      admit: (source) => {
-        const a = this.limiter.admit(source.address, options.clock.now());
-        return a.ok ? a : { ok: false, retryAfterS: a.retryAfterS };
-      },
+      admit: (source) => this.limiter.admit(source.address, options.clock.now()),
       onError: (err, ctx) => options.onError?.(err, ctx),
     });
     this.transactions = new TransactionLayer({
@@ -243,7 +244,7 @@ export class UserAgent {
       return;
     }
     // The slot is held while the transaction lives.
-    tx.whenTerminated(() => this.cap.release());
+    tx.whenTerminated(this.releaseSlot);
     const rejection = checkUasRequest(req, PHONE_CAPABILITIES, this.merged, this.options.clock.now());
     if (rejection) {
       this.respond(tx, req, rejection.status, rejection.reason, rejection.headers);
@@ -271,7 +272,7 @@ export class UserAgent {
     }
     switch (req.method) {
       case 'OPTIONS':
-        this.respond(tx, req, 200, undefined, optionsHeaders(PHONE_CAPABILITIES));
+        this.respond(tx, req, 200, undefined, this.optionsAnswer);
         return;
       case 'CANCEL': {
         // §9.2: 481 if no transaction matches; otherwise 200, and 487 for the INVITE only if it

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CompletedResponses } from '../../../../src/sip/transaction/completed-responses.js';
+import { mulberry32 } from '../../../helpers/seeded-random.js';
 
 const DEST = { transport: 'UDP', address: '198.51.100.20', port: 5060 };
 const bytesOf = (i: number, len = 100) => Buffer.alloc(len, i % 251);
@@ -55,4 +56,37 @@ test('a key added again points at its newest response, and dropping the old slot
   store.add('b', Buffer.from('b'), DEST, 1e9);
   store.add('c', Buffer.from('c'), DEST, 1e9); // drops the first 'k' slot
   assert.equal(store.get('k')?.bytes.toString(), 'new');
+});
+
+test('lookups agree with a plain map through growth, wrap-around, expiry and keys added again', () => {
+  const random = mulberry32(4475);
+  // Small limits so the slots grow, the arena wraps and the index shifts entries back often.
+  const store = new CompletedResponses(300, 16 * 1024);
+  const model = new Map<string, { bytes: Buffer; expiresMs: number }>();
+  const order: string[] = [];
+  let now = 0;
+  for (let i = 0; i < 20_000; i++) {
+    now += 1;
+    // Keys of every length (the scratch buffer grows), non-ASCII ones, and some added again.
+    const n = Math.floor(random() * 400);
+    const key = random() < 0.1 ? order[Math.floor(random() * order.length)] ?? 'z' : `z9hG4bK${n}-é-${'x'.repeat(Math.floor(random() * 900))}\u0000${i}`;
+    const bytes = bytesOf(i, 20 + Math.floor(random() * 200));
+    store.add(key, bytes, DEST, now + 500);
+    model.set(key, { bytes, expiresMs: now + 500 });
+    order.push(key);
+    if (i % 97 === 0) store.sweep(now);
+    if (i % 10 === 0) {
+      const probe = order[Math.floor(random() * order.length)] ?? 'z';
+      const got = store.get(probe);
+      const want = model.get(probe);
+      // The store may have dropped an entry early (ring or arena full), never kept a wrong one.
+      if (got) assert.deepEqual(got.bytes, want?.bytes, `key ${probe.slice(0, 20)}`);
+      // Entries go oldest first: the newest `size` additions are all there.
+      const recent = order[order.length - 1 - Math.floor(random() * store.size)] ?? 'z';
+      assert.deepEqual(store.get(recent)?.bytes, model.get(recent)?.bytes, `recent key ${recent.slice(0, 20)}`);
+    }
+  }
+  const newest = order[order.length - 1] ?? '';
+  assert.deepEqual(store.get(newest)?.bytes, model.get(newest)?.bytes, 'the newest is always kept');
+  assert.equal(store.get('never added'), undefined);
 });
