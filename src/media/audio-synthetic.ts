@@ -61,8 +61,9 @@ export class PacedCapture implements AudioCapture {
   }
 
   consumerPaced(): (frames: number, nowMs: number) => void {
-    if (this.state !== 'idle') throw new AudioDeviceError('bad-state', `consumerPaced() on a capture that is ${this.state}`);
     this.consumerClocked = true;
+    this.clock.cancel(this.timer);
+    this.timer = undefined;
     return (frames, nowMs) => {
       for (let i = frames - 1; i >= 0 && this.state === 'running'; i--) this.emitFrame(nowMs - i * AUDIO_FRAME_MS);
     };

@@ -97,9 +97,9 @@ export interface AudioCapture {
   stats(): AudioCaptureStats;
   /**
    * A capture without a clock of its own (tone, null, file) may be paced by its consumer, which
-   * saves a timer: called before start(), it stops the capture's own pacing, and the function it
-   * returns emits `frames` frames at once, the last captured at `nowMs` (none before start()
-   * has finished). A capture with a device clock (ALSA) has no such method.
+   * saves a timer: it stops the capture's own pacing for good, and the function it returns
+   * emits `frames` frames at once, the last captured at `nowMs` (none before start() has
+   * finished or after close()). A capture with a device clock (ALSA) has no such method.
    */
   consumerPaced?(): (frames: number, nowMs: number) => void;
 }

@@ -179,7 +179,21 @@ test('consumer-paced: no timer of its own; each pull emits the frames asked for,
   await capture.close();
   pull(2, 1200);
   assert.equal(frames.length, 5, 'nothing after close()');
-  assert.throws(() => capture.consumerPaced?.(), (err) => err instanceof AudioDeviceError && err.code === 'bad-state');
+});
+
+test('consumer-paced after start(): the capture\'s own timer stops and pulls take over', async () => {
+  const clock = new FakeClock(0);
+  const capture = openCapture('null', { sampleRateHz: 8000, clock });
+  const frames = record(capture);
+  await capture.start();
+  clock.advance(20);
+  assert.equal(frames.length, 2);
+  const pull = capture.consumerPaced?.() as (frames: number, nowMs: number) => void;
+  assert.equal(clock.pending, 0);
+  clock.advance(100);
+  pull(2, 120);
+  assert.deepEqual(frames.map((f) => f.capturedAtMs), [10, 20, 110, 120]);
+  await capture.close();
 });
 
 test('consumer-paced file capture emits ended when the file runs out', async () => {
