@@ -17,7 +17,7 @@
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AudioPipeline, RtpSession, encodeWav, openCapture, openPlayback, ulawToLinear, linearToUlaw, type AudioPlayback } from '../../src/media/index.js';
+import { AudioPipeline, PLC_DELAY_SAMPLES, RtpSession, encodeWav, openCapture, openPlayback, ulawToLinear, linearToUlaw, type AudioPlayback } from '../../src/media/index.js';
 import { SystemClock } from '../../src/util/index.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
@@ -79,10 +79,12 @@ class TimedPlayback implements AudioPlayback {
   stats() { return this.inner.stats(); }
   write(frame: Int16Array): void {
     const atMs = performance.now();
-    // The concealer's look-behind puts the end of the frame in the newest packet.
+    // The concealer's look-behind (30 samples) puts the rest of the frame in the newest packet;
+    // concealed frames (a repeated, fading pitch period) are not one level throughout, and are skipped.
     const last = frame[frame.length - 1] as number;
-    const packet = last === 0 ? undefined : this.arrivals.find(residueOf(last));
-    if (packet && packet.index !== this.lastPacket) {
+    const level = last !== 0 && frame.subarray(PLC_DELAY_SAMPLES).every((x) => x === last);
+    const packet = level ? this.arrivals.find(residueOf(last)) : undefined;
+    if (packet && packet.index > this.lastPacket && atMs - packet.atMs < 1000) {
       this.lastPacket = packet.index;
       this.played.push({ packet: packet.index, arrivalMs: packet.atMs, atMs, bufferDelayMs: this.bufferDelayMs() });
     }
@@ -96,6 +98,8 @@ interface RunResult {
   receiveToPlayout: number[];
   bufferDelay: number[];
   agentOwn: number[];
+  late: number;
+  concealed: number;
 }
 
 async function run(dir: string): Promise<RunResult> {
@@ -108,7 +112,7 @@ async function run(dir: string): Promise<RunResult> {
   const captured = new Recent();
   const arrivals = new Recent();
   const sendAt = new Map<number, number>(); // RTP timestamp → handed to the socket
-  const result: RunResult = { captureToSend: [], captureToArrival: [], receiveToPlayout: [], bufferDelay: [], agentOwn: [] };
+  const result: RunResult = { captureToSend: [], captureToArrival: [], receiveToPlayout: [], bufferDelay: [], agentOwn: [], late: 0, concealed: 0 };
   const capture = openCapture(`file:${micPath}`, { sampleRateHz: 8000, clock, loop: true });
   let pipeline: AudioPipeline | undefined;
   const playback = new TimedPlayback(openPlayback(`file:${join(dir, 'heard.wav')}`, { sampleRateHz: 8000, clock }), arrivals,
@@ -153,6 +157,9 @@ async function run(dir: string): Promise<RunResult> {
     await pipeline.start();
     peerTick();
     await sleep(SECONDS * 1000);
+    const stats = pipeline.stats();
+    result.late = stats.late;
+    result.concealed = stats.concealed;
   } finally {
     clearTimeout(peerTimer);
     await pipeline.close();
@@ -176,7 +183,7 @@ async function main(): Promise<void> {
     for (let i = 1; i <= RUNS; i++) {
       const r = await run(dir);
       console.log(`  ${String(i).padEnd(4)} ${summary(r.captureToSend)}  ${summary(r.captureToArrival)}  ${summary(r.receiveToPlayout)}  ` +
-        `${summary(r.bufferDelay)}   ${summary(r.agentOwn)}`);
+        `${summary(r.bufferDelay)}   ${summary(r.agentOwn)}   late ${r.late}, concealed ${r.concealed}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
