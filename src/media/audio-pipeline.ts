@@ -247,12 +247,19 @@ export class AudioPipeline {
       this.mediaPacer?.stop();
       return;
     }
-    this.mediaPacer ??= new PacketPacer({ clock: this.clock, ptimeMs: this.opts.ptimeMs, onTick: (t) => this.mediaTick(t), onError: (err) => this.fail(err, 'send') });
+    this.mediaPacer ??= new PacketPacer({ clock: this.clock, ptimeMs: this.opts.ptimeMs, onTick: (t) => this.mediaTick(t), onError: (err) => this.fail(err, 'playout') });
     this.mediaPacer.start();
   }
 
+  /** A failing send does not cost the tick its playout (the pacer reports a failing playout). */
   private mediaTick(tick: PacerTick): void {
-    if (this.sending) this.sendTick(tick);
+    if (this.sending) {
+      try {
+        this.sendTick(tick);
+      } catch (err) {
+        this.fail(err, 'send');
+      }
+    }
     if (!this.playoutPacer) this.playoutTick(tick);
   }
 
