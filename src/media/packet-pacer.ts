@@ -3,11 +3,6 @@
 // shifts the ticks after it (no drift), and the ticks it was late for run at once (catch-up).
 // After a long stall only the last `maxBurst` overdue ticks run; the older ones are skipped
 // and reported, so the stream resumes in real time instead of flooding the peer.
-//
-// Node truncates a timer's delay to whole milliseconds and counts it from the loop's cached
-// millisecond clock, so a timer often fires up to a millisecond before its fractional due time.
-// A tick that close (`earlyMs`) runs at once: re-arming for the remainder would cost a second
-// wake-up per tick, and wake-ups are most of what a call costs the CPU.
 import type { Clock, TimerHandle } from '../util/index.js';
 
 export interface PacerTick {
@@ -28,17 +23,12 @@ export interface PacketPacerOptions {
   readonly maxBurst?: number;
   /** A throwing onTick is reported here (by default ignored, as TypedEmitter does) and the schedule goes on. */
   readonly onError?: (err: unknown) => void;
-  /** A timer this early runs the tick at once (its lateMs is then negative); default 1 ms. */
-  readonly earlyMs?: number;
 }
-
-export const PACER_DEFAULT_EARLY_MS = 1;
 
 export class PacketPacer {
   private readonly clock: Clock;
   private readonly ptimeMs: number;
   private readonly maxBurst: number;
-  private readonly earlyMs: number;
   private timer: TimerHandle | undefined;
   private running = false;
   private startMs = 0;
@@ -49,7 +39,6 @@ export class PacketPacer {
     this.clock = opts.clock;
     this.ptimeMs = opts.ptimeMs;
     this.maxBurst = Math.max(1, opts.maxBurst ?? 10);
-    this.earlyMs = Math.max(0, opts.earlyMs ?? PACER_DEFAULT_EARLY_MS);
   }
 
   get isRunning(): boolean {
@@ -86,14 +75,13 @@ export class PacketPacer {
   private fire(): void {
     this.timer = undefined;
     const now = this.clock.now();
-    // Ticks nextIndex..lastDue are due (or within earlyMs of it); a timer that fires earlier
-    // than that finds none and re-arms for the remainder. The division only estimates:
-    // due-ness is decided by the same dueMs() the timer was armed with, so float rounding can
-    // neither skip a tick nor re-arm forever at the same instant.
-    const dueBy = now + this.earlyMs;
-    let lastDue = Math.floor((dueBy - this.startMs) / this.ptimeMs);
-    while (this.dueMs(lastDue + 1) <= dueBy) lastDue++;
-    while (lastDue >= this.nextIndex && this.dueMs(lastDue) > dueBy) lastDue--;
+    // Ticks nextIndex..lastDue are due; a timer that fires a hair early (Node's timers run on a
+    // millisecond loop clock) finds none and re-arms for the remainder. The division only
+    // estimates: due-ness is decided by the same dueMs() the timer was armed with, so float
+    // rounding can neither skip a tick nor re-arm forever at the same instant.
+    let lastDue = Math.floor((now - this.startMs) / this.ptimeMs);
+    while (this.dueMs(lastDue + 1) <= now) lastDue++;
+    while (lastDue >= this.nextIndex && this.dueMs(lastDue) > now) lastDue--;
     let due = lastDue - this.nextIndex + 1;
     let skipped = 0;
     if (due > this.maxBurst) {
