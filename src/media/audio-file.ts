@@ -1,6 +1,8 @@
 // The file: backend. Capture decodes a 16-bit mono PCM WAV file at the device's rate (no
 // resampling) and plays it paced by the clock, once or looping. Playback streams frames into
-// a WAV file whose header sizes are written at open as zero and patched on close.
+// a WAV file whose header sizes are written at open as zero and patched on close, in batches
+// of `batchMs`: one write per frame would cost a thread-pool round trip and an event-loop
+// wake-up every 10 ms, more CPU than the rest of the call.
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { TypedEmitter, errorMessage, type Clock } from '../util/index.js';
 import { AudioPlaybackQueue } from './audio-playback-queue.js';
@@ -55,8 +57,12 @@ export type WavFilePlaybackOptions = {
   readonly sampleRateHz: AudioSampleRateHz;
   /** Frames waiting for the disk beyond this are dropped, oldest first. Default 200 ms. */
   readonly maxQueuedMs?: number;
+  /** Frames are written once this much has gathered (and the rest on close). Default 60 ms. */
+  readonly batchMs?: number;
   readonly onListenerError?: (err: unknown, event: string) => void;
 };
+
+export const WAV_FILE_DEFAULT_BATCH_MS = 60;
 
 export class WavFilePlayback implements AudioPlayback {
   readonly sampleRateHz: AudioSampleRateHz;
@@ -64,6 +70,7 @@ export class WavFilePlayback implements AudioPlayback {
   readonly events: TypedEmitter<AudioPlaybackEvents>;
   private readonly path: string;
   private readonly queue: AudioPlaybackQueue<Buffer>;
+  private readonly batchFrames: number;
   private state: 'idle' | 'starting' | 'running' | 'failed' | 'closed' = 'idle';
   private file: FileHandle | undefined;
   private dataBytes = 0;
@@ -79,6 +86,7 @@ export class WavFilePlayback implements AudioPlayback {
     this.events = new TypedEmitter<AudioPlaybackEvents>(opts.onListenerError);
     this.path = opts.path;
     this.queue = new AudioPlaybackQueue({ frameMs: AUDIO_FRAME_MS, ...(opts.maxQueuedMs === undefined ? {} : { maxQueuedMs: opts.maxQueuedMs }) });
+    this.batchFrames = Math.max(1, Math.round((opts.batchMs ?? WAV_FILE_DEFAULT_BATCH_MS) / AUDIO_FRAME_MS));
   }
 
   get bufferedMs(): number {
@@ -122,7 +130,7 @@ export class WavFilePlayback implements AudioPlayback {
   }
 
   private pump(): void {
-    if (this.writing || this.state !== 'running') return;
+    if (this.writing || this.state !== 'running' || this.queue.queuedFrames < this.batchFrames) return;
     this.writing = this.writeQueued().finally(() => {
       this.writing = undefined;
       if (this.queue.queuedFrames > 0) this.pump();

@@ -48,10 +48,17 @@ export class AudioFrameCutter {
   }
 }
 
+/** Typed arrays use the machine's byte order; on a little-endian one (the Pi, x86) S16_LE is a plain copy. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Little-endian 16-bit samples from bytes (an odd trailing byte is ignored). */
 export function bytesToPcm(bytes: Uint8Array): Int16Array {
   const n = bytes.length >> 1;
   const out = new Int16Array(n);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes.subarray(0, n * 2));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true);
   return out;
@@ -59,6 +66,7 @@ export function bytesToPcm(bytes: Uint8Array): Int16Array {
 
 /** The samples as little-endian bytes, in a new buffer. */
 export function pcmToBytes(samples: Int16Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
   const out = Buffer.allocUnsafe(samples.length * 2);
   for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i] as number, i * 2);
   return out;

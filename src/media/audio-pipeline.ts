@@ -9,6 +9,12 @@
 // The decisions live in pure pieces (audio-pipeline-sender/-receiver/-rtcp.ts and what they
 // use); this driver wires them to the clock, the RTP session and the devices. It owns the
 // devices it is given, its pacers and its timer; the RTP session belongs to the caller.
+//
+// One timer per call: the media pacer's tick pulls one ptime from a capture that lets its
+// consumer pace it (tone, null, file), sends it, and plays one frame while the peer's packet
+// time is ours; a capture with a clock of its own (ALSA) pushes its frames, and a peer with
+// another packet time gets a playout pacer of its own. Wake-ups, not the work done in them,
+// are most of a call's CPU.
 import { randomBytes } from 'node:crypto';
 import { TypedEmitter, type Clock, type TimerHandle } from '../util/index.js';
 import { AudioReceivePath, type AudioJitterOptions, type AudioReceiveStats } from './audio-pipeline-receiver.js';
@@ -108,8 +114,14 @@ export class AudioPipeline {
   private readonly rtcpIntervalMs: number;
   private readonly wallOffsetMs: number;
   private codec: AudioCodec;
-  private sendPacer: PacketPacer | undefined;
+  /** Sends, and plays out while the playout frame is one ptime. */
+  private mediaPacer: PacketPacer | undefined;
+  /** Plays out when the peer's packet time is not ours. */
   private playoutPacer: PacketPacer | undefined;
+  /** Emits frames of a consumer-paced capture, one ptime per send tick. */
+  private readonly pullCapture: ((frames: number, nowMs: number) => void) | undefined;
+  /** Sending was off (hold): the next send tick moves the timestamp on by the time it was. */
+  private sendPaused = false;
   private rtcpTimer: TimerHandle | undefined;
   private state: 'idle' | 'running' | 'closed' = 'idle';
   private sending = true;
@@ -137,6 +149,7 @@ export class AudioPipeline {
     this.reporter = new RtcpReporter({ ssrc: opts.rtp.ssrc, cname: opts.cname ?? randomBytes(12).toString('base64url'), clockRateHz: this.sendPath.clockRateHz });
     this.rtcpIntervalMs = opts.rtcpIntervalMs ?? RTCP_INTERVAL_MS;
     this.wallOffsetMs = (opts.wallClockMs ?? Date.now)() - opts.clock.now();
+    this.pullCapture = opts.capture.consumerPaced?.();
   }
 
   /** Starts sending, playout and RTCP at once, then the devices; a device that fails is reported and replaced by silence. */
@@ -246,7 +259,7 @@ export class AudioPipeline {
     if (this.state === 'closed') return;
     const wasRunning = this.state === 'running';
     this.state = 'closed';
-    this.sendPacer?.close();
+    this.mediaPacer?.close();
     this.playoutPacer?.close();
     this.clock.cancel(this.rtcpTimer);
     this.rtcpTimer = undefined;
@@ -259,24 +272,46 @@ export class AudioPipeline {
   }
 
   private applyDirection(): void {
-    if (!this.sending) {
-      this.sendPacer?.stop();
+    if (!this.sending) this.sendPaused = this.lastSendTickMs !== undefined;
+    this.runMediaPacer();
+  }
+
+  /** The media pacer runs while there is something to send or the playout rides on it. */
+  private runMediaPacer(): void {
+    if (!this.sending && this.playoutPacer) {
+      this.mediaPacer?.stop();
       return;
     }
-    if (this.sendPacer?.isRunning) return;
-    // After a pause (hold) the timestamp moves on by the time that passed (RFC 3550 §5.1).
-    if (this.lastSendTickMs !== undefined) {
-      const idle = Math.round((this.clock.now() - this.lastSendTickMs) * (this.sendPath.clockRateHz / 1000));
-      if (idle > 0) this.rtp.skip(idle);
+    this.mediaPacer ??= new PacketPacer({ clock: this.clock, ptimeMs: this.opts.ptimeMs, onTick: (t) => this.mediaTick(t), onError: (err) => this.fail(err, 'playout') });
+    this.mediaPacer.start();
+  }
+
+  /** A failing send does not cost the tick its playout (the pacer reports a failing playout). */
+  private mediaTick(tick: PacerTick): void {
+    if (this.sending) {
+      try {
+        this.sendTick(tick);
+      } catch (err) {
+        this.fail(err, 'send');
+      }
     }
-    this.sendClock = undefined;
-    this.sendPacer ??= new PacketPacer({ clock: this.clock, ptimeMs: this.opts.ptimeMs, onTick: (t) => this.sendTick(t), onError: (err) => this.fail(err, 'send') });
-    this.sendPacer.start();
+    if (!this.playoutPacer) this.playoutTick(tick);
   }
 
   private sendTick(tick: PacerTick): void {
+    if (this.sendPaused && this.lastSendTickMs !== undefined) {
+      // After a pause (hold) the timestamp moves on by the time that passed (RFC 3550 §5.1).
+      this.sendPaused = false;
+      this.sendClock = undefined;
+      const idle = Math.round((tick.dueMs - this.lastSendTickMs - this.opts.ptimeMs) * (this.sendPath.clockRateHz / 1000));
+      if (idle > 0) this.rtp.skip(idle);
+    }
     this.sendClock ??= { timestamp: this.rtp.sending.nextTimestamp, atMs: tick.dueMs };
     this.lastSendTickMs = tick.dueMs;
+    if (this.pullCapture) {
+      const framesBy = (index: number): number => Math.floor((index * this.opts.ptimeMs) / AUDIO_FRAME_MS);
+      this.pullCapture(framesBy(tick.index) - framesBy(tick.index - 1 - tick.skipped), tick.dueMs);
+    }
     for (const a of this.sendPath.tick(tick.skipped)) {
       if (a.kind === 'skip') this.rtp.skip(a.samples);
       else this.rtp.send(a.payload, a.samples, a.marker, a.payloadType);
@@ -285,9 +320,13 @@ export class AudioPipeline {
 
   private startPlayout(): void {
     this.playoutPacer?.close();
+    this.playoutPacer = undefined;
     const frameMs = this.receivePath.frameMs;
-    this.playoutPacer = new PacketPacer({ clock: this.clock, ptimeMs: frameMs, onTick: (t) => this.playoutTick(t), onError: (err) => this.fail(err, 'playout') });
-    this.playoutPacer.start();
+    if (frameMs !== this.opts.ptimeMs) {
+      this.playoutPacer = new PacketPacer({ clock: this.clock, ptimeMs: frameMs, onTick: (t) => this.playoutTick(t), onError: (err) => this.fail(err, 'playout') });
+      this.playoutPacer.start();
+    }
+    this.runMediaPacer();
   }
 
   private playoutTick(tick: PacerTick): void {

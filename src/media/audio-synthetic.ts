@@ -1,6 +1,8 @@
 // Devices without hardware: a capture paced by the injected Clock (one frame per 10 ms, from a
 // tone, silence or a decoded file) and a playback that discards. With a FakeClock the tests
-// step them frame by frame; with the system clock they stand in for a sound card.
+// step them frame by frame; with the system clock they stand in for a sound card. A consumer
+// with a clock of its own (the audio pipeline's packet pacer) can pace the capture instead, so
+// a call needs one timer, not two.
 import { SystemClock, TypedEmitter, type Clock, type TimerHandle } from '../util/index.js';
 import { SineSource } from './sine-source.js';
 import {
@@ -34,6 +36,8 @@ export class PacedCapture implements AudioCapture {
   private timer: TimerHandle | undefined;
   private nextDueMs = 0;
   private frames = 0;
+  /** Paced by the consumer through consumerPaced(): no timer of its own. */
+  private consumerClocked = false;
 
   constructor(opts: PacedCaptureOptions) {
     assertSampleRate(opts.sampleRateHz);
@@ -51,8 +55,18 @@ export class PacedCapture implements AudioCapture {
     if (this.state !== 'starting') return; // closed while opening
     this.source = source;
     this.state = 'running';
+    if (this.consumerClocked) return;
     this.nextDueMs = this.clock.now() + AUDIO_FRAME_MS;
     this.schedule();
+  }
+
+  consumerPaced(): (frames: number, nowMs: number) => void {
+    this.consumerClocked = true;
+    this.clock.cancel(this.timer);
+    this.timer = undefined;
+    return (frames, nowMs) => {
+      for (let i = frames - 1; i >= 0 && this.state === 'running'; i--) this.emitFrame(nowMs - i * AUDIO_FRAME_MS);
+    };
   }
 
   async close(): Promise<void> {
@@ -74,21 +88,26 @@ export class PacedCapture implements AudioCapture {
     const now = this.clock.now();
     let produced = 0;
     while (this.state === 'running' && this.nextDueMs <= now && produced < MAX_CATCH_UP_FRAMES) {
-      const samples = this.source?.(this.samplesPerFrame);
-      if (!samples) {
-        this.state = 'ended';
-        this.events.emit('ended', { frames: this.frames });
-        return;
-      }
-      this.frames++;
       produced++;
       const capturedAtMs = this.nextDueMs;
       this.nextDueMs += AUDIO_FRAME_MS;
-      this.events.emit('frame', { samples, capturedAtMs });
+      this.emitFrame(capturedAtMs);
     }
     if (this.state !== 'running') return;
     if (this.nextDueMs <= now) this.nextDueMs = now + AUDIO_FRAME_MS;
     this.schedule();
+  }
+
+  /** The source's next frame, or 'ended' when it has none left. */
+  private emitFrame(capturedAtMs: number): void {
+    const samples = this.source?.(this.samplesPerFrame);
+    if (!samples) {
+      this.state = 'ended';
+      this.events.emit('ended', { frames: this.frames });
+      return;
+    }
+    this.frames++;
+    this.events.emit('frame', { samples, capturedAtMs });
   }
 }
 

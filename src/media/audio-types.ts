@@ -95,6 +95,13 @@ export interface AudioCapture {
   /** Stops the device and releases everything it owns; resolves once that is done. Idempotent. */
   close(): Promise<void>;
   stats(): AudioCaptureStats;
+  /**
+   * A capture without a clock of its own (tone, null, file) may be paced by its consumer, which
+   * saves a timer: it stops the capture's own pacing for good, and the function it returns
+   * emits `frames` frames at once, the last captured at `nowMs` (none before start() has
+   * finished or after close()). A capture with a device clock (ALSA) has no such method.
+   */
+  consumerPaced?(): (frames: number, nowMs: number) => void;
 }
 
 export interface AudioPlayback {

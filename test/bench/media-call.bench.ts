@@ -16,7 +16,9 @@
 //     should arrive (RTP timestamp − first)/8 ms after the first; the deviation from that
 //     schedule (less its median, as the first packet may itself be late) is printed as p50, p99
 //     and max, both as the pacer sent (timestamped in this loop) and as the worker received,
-//     with the event loop delay of this process. Then again while a worker loads a
+//     with the event loop delay of this process, and beside them a control: a bare timer on the
+//     same schedule in the recorder's worker thread (its own event loop), whose lateness is the
+//     machine's scheduling noise — what a sender off the main loop would get. Then again while a worker loads a
 //     Fastify server in this process with the requests of a web page (an 85 KB page, a 160 KB
 //     script, two JSON API calls): all four at once every second (a browser loading the page),
 //     and then 8 request loops back to back (as much as the server takes).
@@ -173,6 +175,13 @@ function scheduleDeviation(timestamps: readonly number[], atMs: readonly number[
   return { p50: percentile(off, 50), p99: percentile(off, 99), max: off.at(-1) ?? 0 };
 }
 
+/** A timer's lateness taken from its median, like scheduleDeviation. */
+function lateness(lateMs: readonly number[]): Deviation {
+  const median = percentile([...lateMs].sort((x, y) => x - y), 50);
+  const off = lateMs.map((d) => Math.abs(d - median)).sort((x, y) => x - y);
+  return { p50: percentile(off, 50), p99: percentile(off, 99), max: off.at(-1) ?? 0 };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
@@ -226,10 +235,11 @@ async function pacingRun(label: string, webLoad: WebLoad): Promise<void> {
     if (result.kind !== 'arrivals' || result.arrivalsMs.length < 2) throw new Error(`the recorder got no packets (${result.kind})`);
     const atSend = scheduleDeviation(sent.timestamps, sent.atMs);
     const atArrival = scheduleDeviation(result.timestamps, result.arrivalsMs);
+    const control = lateness(result.controlLateMs);
     const ms = (n: number): string => n.toFixed(2);
     const triple = (d: Deviation): string => `${ms(d.p50)} / ${ms(d.p99)} / ${ms(d.max)}`.padEnd(24);
     console.log(`  ${label.padEnd(24)} ${String(result.arrivalsMs.length).padEnd(8)} ${triple(atSend)} ${triple(atArrival)} ` +
-      `${ms(loopDelay.percentile(99) / 1e6)} / ${ms(loopDelay.max / 1e6)}${served}`);
+      `${ms(loopDelay.percentile(99) / 1e6)} / ${ms(loopDelay.max / 1e6)}`.padEnd(16) + `${triple(control)}${served}`);
   } finally {
     await pipeline.close();
     await rtp.close();
@@ -248,8 +258,9 @@ async function main(): Promise<void> {
   try {
     await cpuBenchmark(dir);
     console.log(`\n(p) RTP send pacing of one call's pipeline, ${PACING_S} s each, arrivals timestamped in a worker thread`);
-    console.log('  deviation from the 20 ms schedule in ms, p50 / p99 / max; the event loop delay of this process, p99 / max');
-    console.log('  run                      packets  at send (pacer)          at arrival (worker)      loop delay');
+    console.log('  deviation from the 20 ms schedule in ms, p50 / p99 / max; the event loop delay of this process, p99 / max;');
+    console.log('  control: a bare 20 ms timer in the worker thread, deviation p50 / p99 / max');
+    console.log('  run                      packets  at send (pacer)          at arrival (worker)      loop delay      control (worker timer)');
     await pacingRun('one call', 'none');
     await pacingRun('+ a page load per s', 'page-per-s');
     await pacingRun('+ web flood (8 loops)', 'flood');

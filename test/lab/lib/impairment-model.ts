@@ -1,5 +1,5 @@
 // A seeded model of an impaired one-way network path: for each datagram, lost or delivered after
-// a delay of base + N(0, jitter) (at least minDelayMs), sometimes held back further, sometimes
+// a delay of base + N(0, jitter) or base ± jitter uniformly (at least minDelayMs), sometimes held back further, sometimes
 // duplicated. Packets reorder by themselves when a later one draws a shorter delay. Pure: the
 // UDP relay (udp-impairment-relay.ts) and the jitter buffer bench replay the same decisions from
 // the same seed, so both mean the same thing by "30 ms jitter, 2 % loss".
@@ -11,8 +11,13 @@ export interface ImpairmentSpec {
   readonly lossProbability: number;
   /** Mean one-way delay before jitter. */
   readonly baseDelayMs: number;
-  /** Standard deviation of the normally distributed delay around baseDelayMs. */
+  /**
+   * The delay's spread around baseDelayMs: the standard deviation of a normal spread, or the
+   * half-width of a uniform one (what `tc … netem delay 80ms 30ms` does without a table).
+   */
   readonly jitterMs: number;
+  /** 'normal' (default: the harsher tail) or 'uniform' (netem's reading of a delay spread). */
+  readonly jitterDistribution?: 'normal' | 'uniform';
   /** No datagram is faster than this (the normal tail is cut here). */
   readonly minDelayMs: number;
   /** Probability that a datagram is held back holdBackMs more (a burst of reordering); default 0. */
@@ -74,7 +79,8 @@ export class ImpairmentModel {
   }
 
   private delay(): number {
-    let ms = Math.max(this.spec.minDelayMs, this.spec.baseDelayMs + this.spec.jitterMs * standardNormal(this.rand));
+    const spread = this.spec.jitterDistribution === 'uniform' ? 2 * this.rand() - 1 : standardNormal(this.rand);
+    let ms = Math.max(this.spec.minDelayMs, this.spec.baseDelayMs + this.spec.jitterMs * spread);
     const hold = this.spec.holdBackProbability ?? 0;
     if (hold > 0 && this.rand() < hold) ms += this.spec.holdBackMs ?? 0;
     return ms;

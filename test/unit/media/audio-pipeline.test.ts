@@ -143,6 +143,15 @@ test('carries each side\'s microphone to the other\'s speaker: 20 ms µ-law pack
   assert.ok(s.send.captureUnderruns <= 1, 'only the first tick can come before the capture\'s second frame');
 });
 
+test('one timer per call: the media pacer paces the tone capture, sending and playout (the RTCP timer beside it)', async (t) => {
+  const { clock, a, b } = await call(t);
+  clock.advance(1000);
+  assert.equal(clock.pending, 4, 'two pipelines × (media pacer + RTCP timer)');
+  assert.equal(a.rtp.counters.sent, 50);
+  assert.equal(b.playback.frames.length, 100);
+  assert.equal(a.pipeline.stats().send.captureUnderruns, 0, 'each tick pulls the ptime it sends');
+});
+
 test('sendDtmf("123#"): telephone-events take the place of audio packets and the far side emits each digit once', async (t) => {
   const { clock, a, b } = await call(t);
   const digits: string[] = [];

@@ -158,3 +158,56 @@ test('file: capture refuses a file at another rate, or not a WAV, when it starts
   await assert.rejects(openCapture(`file:${garbage}`, { sampleRateHz: 8000 }).start(), (err) => err instanceof WavError && err.code === 'not-riff');
   await assert.rejects(openCapture(`file:${join(dir, 'missing.wav')}`, { sampleRateHz: 8000 }).start(), /ENOENT/);
 });
+
+test('consumer-paced: no timer of its own; each pull emits the frames asked for, the last stamped with the pull time', async () => {
+  const clock = new FakeClock(1000);
+  const capture = openCapture('tone:1000', { sampleRateHz: 8000, clock });
+  const frames = record(capture);
+  const pull = capture.consumerPaced?.();
+  assert.ok(pull, 'a tone capture can be paced by its consumer');
+  pull(2, 1000);
+  assert.equal(frames.length, 0, 'nothing before start() has finished');
+  await capture.start();
+  assert.equal(clock.pending, 0, 'no timer');
+  clock.advance(100);
+  assert.equal(frames.length, 0, 'the clock alone moves nothing');
+  pull(2, 1120);
+  pull(3, 1150);
+  assert.deepEqual(frames.map((f) => f.capturedAtMs), [1110, 1120, 1130, 1140, 1150]);
+  const sine = toneSource(1000, 8000);
+  assert.deepEqual(join16(frames), [...(sine(400) as Int16Array)], 'the same phase-continuous tone as the clock-paced capture');
+  await capture.close();
+  pull(2, 1200);
+  assert.equal(frames.length, 5, 'nothing after close()');
+});
+
+test('consumer-paced after start(): the capture\'s own timer stops and pulls take over', async () => {
+  const clock = new FakeClock(0);
+  const capture = openCapture('null', { sampleRateHz: 8000, clock });
+  const frames = record(capture);
+  await capture.start();
+  clock.advance(20);
+  assert.equal(frames.length, 2);
+  const pull = capture.consumerPaced?.() as (frames: number, nowMs: number) => void;
+  assert.equal(clock.pending, 0);
+  clock.advance(100);
+  pull(2, 120);
+  assert.deepEqual(frames.map((f) => f.capturedAtMs), [10, 20, 110, 120]);
+  await capture.close();
+});
+
+test('consumer-paced file capture emits ended when the file runs out', async () => {
+  const path = join(dir, 'short-pulled.wav');
+  writeFileSync(path, encodeWav(new Int16Array(150).fill(7), 8000));
+  const capture = openCapture(`file:${path}`, { sampleRateHz: 8000, clock: new FakeClock() });
+  const frames = record(capture);
+  const ended: number[] = [];
+  capture.events.on('ended', (e) => ended.push(e.frames));
+  const pull = capture.consumerPaced?.() as (frames: number, nowMs: number) => void;
+  await capture.start();
+  pull(2, 20);
+  pull(2, 40);
+  assert.equal(frames.length, 2);
+  assert.deepEqual(ended, [2]);
+  await capture.close();
+});
