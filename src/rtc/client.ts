@@ -50,6 +50,8 @@ export interface RtcClientOptions {
   readonly resolver?: DnsResolver;
   /** RFC 5626 keep-alive interval for registrations whose registrar names none; 0: off. */
   readonly keepaliveIntervalS?: () => number;
+  /** RFC 6263 media keep-alives on every call (at the shorter of 15 s and keepaliveIntervalS); default true, false only for a test's control. */
+  readonly mediaKeepalive?: boolean;
   /** nat.sipAlgAvoidance: what a profile does once a SIP ALG is seen (sip-alg-avoidance.ts); default off. */
   readonly sipAlgAvoidance?: () => SipAlgAvoidanceMode;
   readonly onLog?: (err: unknown, context: string) => void;
@@ -334,7 +336,11 @@ export class RtcClient {
       ua: this.ua,
       clock: this.options.clock,
       locator: this.locator,
-      media: { clock: this.options.clock, portManager: this.options.portManager, settings: this.options.media },
+      media: {
+        clock: this.options.clock, portManager: this.options.portManager, settings: this.options.media,
+        ...(this.options.keepaliveIntervalS ? { keepaliveIntervalS: this.options.keepaliveIntervalS } : {}),
+        ...(this.options.mediaKeepalive === undefined ? {} : { mediaKeepalive: this.options.mediaKeepalive }),
+      },
       emit: (event, payload) => this.events.emit(event, payload),
       contact: (transport, user) => this.contact(transport, user),
       sessionExpiresS: calls.sessionExpiresS,
