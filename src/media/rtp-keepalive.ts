@@ -61,10 +61,15 @@ export class RtpKeepalive {
     return this.state === 'running';
   }
 
-  start(nowMs: number): RtpKeepaliveAction[] {
+  /**
+   * `lastSentMs`: when the session last sent anything, if it did — a machine that replaces one
+   * with another interval mid-call counts the idle time from there, so a shorter interval that has
+   * already passed sends at once.
+   */
+  start(nowMs: number, lastSentMs?: number): RtpKeepaliveAction[] {
     this.state = 'running';
-    this.sinceMs = nowMs;
-    return [{ kind: 'wakeAt', atMs: nowMs + this.intervalMs }];
+    this.sinceMs = Math.min(nowMs, lastSentMs ?? nowMs);
+    return [{ kind: 'wakeAt', atMs: this.sinceMs + this.intervalMs }];
   }
 
   /**

@@ -158,9 +158,10 @@ export class RtcClient {
     if (changed) for (const p of this.profilesById.values()) p.addressChanged();
   }
 
-  /** nat.keepaliveIntervalS or the measured binding lifetime changed: running keep-alives take the new interval. */
+  /** nat.keepaliveIntervalS or the measured binding lifetime changed: running keep-alives (flows and calls' media) take the new interval. */
   keepaliveIntervalChanged(): void {
     for (const p of this.profilesById.values()) p.keepaliveSettingChanged();
+    for (const s of this.sessionsById.values()) s.media?.keepaliveSettingChanged();
   }
 
   /** What gave a SIP ALG away, once one was seen (alg-detector.ts); the client only reports it. */

@@ -279,6 +279,11 @@ export class SessionMedia {
     this.pipeline?.setDirection(false, false);
   }
 
+  /** The SIP flow's interval changed (a new measured lifetime, nat.keepaliveIntervalS): a running keep-alive takes the new one at once. */
+  keepaliveSettingChanged(): void {
+    if (this.keepalive) this.startKeepalive();
+  }
+
   /** The RFC 6263 keep-alive interval running for this call, ms; undefined when none runs. */
   get keepaliveIntervalMs(): number | undefined {
     return this.keepalive?.intervalMs;
@@ -301,7 +306,7 @@ export class SessionMedia {
     if (this.keepalive?.isRunning && this.keepalive.intervalMs === intervalMs) return;
     this.stopKeepalive();
     this.keepalive = new RtpKeepalive(intervalMs);
-    this.runKeepalive(this.keepalive, this.keepalive.start(this.deps.clock.now()));
+    this.runKeepalive(this.keepalive, this.keepalive.start(this.deps.clock.now(), this.rtp.lastSentMs));
   }
 
   private stopKeepalive(): void {

@@ -52,6 +52,16 @@ test('a session that never sent (early media, a far end that only sends) keeps i
   assert.equal(wakeAt(actions), 11_000);
 });
 
+test('a machine started mid-call counts the idle time from the last packet sent: an interval already passed sends at once', () => {
+  const ka = new RtpKeepalive(4_500);
+  const at = wakeAt(ka.start(10_000, 1_000));
+  assert.equal(at, 5_500);
+  const actions = ka.wake(10_000, 1_000);
+  assert.equal(sends(actions), 1);
+  assert.equal(wakeAt(actions), 14_500);
+  assert.equal(wakeAt(new RtpKeepalive(4_500).start(10_000, 8_000)), 12_500);
+});
+
 test('an early timer wake does not send', () => {
   const ka = new RtpKeepalive(5_000);
   ka.start(0);

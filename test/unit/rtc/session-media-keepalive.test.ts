@@ -1,4 +1,4 @@
-// SessionMedia runs RFC 6263 keep-alives for every call: a peer on 127.0.0.1 (a plain socket)
+// SessionMedia runs RFC 6263 keep-alives for every call (and takes a new interval at once): a peer on 127.0.0.1 (a plain socket)
 // holds us (its offer sendonly, or inactive), and with no RTP of ours for 15 s (Tr) it gets an RTP
 // packet with a payload type neither side listed, our SSRC, the next sequence number and no
 // payload; on resume our audio flows and keep-alives stop; after close() nothing more comes. With
@@ -147,4 +147,26 @@ test('with rtcp-mux and an interval shorter than RTCP\'s, RTP keep-alives fill t
   const times = [startedAt, ...far.all];
   const gaps = times.slice(1).map((at, k) => at - (times[k] as number));
   assert.ok(gaps.every((g) => g <= 2_100), `nothing idle for more than the 2 s interval: ${gaps.join(', ')}`);
+});
+
+test('a new SIP flow interval (a binding lifetime measured mid-call) reaches a running call\'s keep-alives at once', async (t) => {
+  const clock = new FakeClock(1_000_000);
+  clockNow = () => clock.now();
+  const far = await peer(t);
+  let flowS = 25;
+  const media = await SessionMedia.open({
+    clock, portManager: new LocalPortManager(() => HOST), keepaliveIntervalS: () => flowS,
+    settings: () => ({ localAddress: HOST, portMin: 30000, portMax: 39998, ptimeMs: 20, codecs: ['PCMU'] }),
+  });
+  t.after(() => media.close());
+  media.answerOffer(offer(far.port, 'sendonly', 1));
+  media.start();
+  assert.equal(media.keepaliveIntervalMs, 15_000);
+  await run(clock, 10_000, 100);
+  assert.equal(far.packets.length, 0);
+  flowS = 4.5;
+  media.keepaliveSettingChanged();
+  assert.equal(media.keepaliveIntervalMs, 4_500);
+  await run(clock, 10_000, 100);
+  assert.equal(far.packets.length, 2, 'keep-alives 4.5 and 9 s after the change');
 });
