@@ -137,7 +137,8 @@ describe('RFC 6263 media keep-alives keep a held call\'s RTP binding through a p
       await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'connected', 8000);
       const talking = await rtpAfter(phone, session, { sent: CALL_PACKETS, received: CALL_PACKETS }, 6000);
       assert.ok(talking.received >= CALL_PACKETS && talking.sent >= CALL_PACKETS, `media flows before the hold: ${JSON.stringify(talking)}`);
-      assert.ok(await rtpConntrack(net.routerNs, net.addresses[0]), 'the router has an entry for our RTP port while media flows');
+      const beforeHold = await rtpConntrack(net.routerNs, net.addresses[0]);
+      assert.ok(beforeHold, 'the router has an entry for our RTP port while media flows');
 
       await bob.command('/hold');
       await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'held', 8000);
@@ -160,6 +161,8 @@ describe('RFC 6263 media keep-alives keep a held call\'s RTP binding through a p
       // One keep-alive per 2 s interval; a few more or less depending on where the intervals fall.
       assert.ok(sentInHold >= HOLD_MS / (KEEPALIVE_S * 1000) - 2 && sentInHold <= HOLD_MS / (KEEPALIVE_S * 1000) + 2, `keep-alives every ${KEEPALIVE_S} s during the hold (${sentInHold} sent)`);
       assert.ok(entry, 'the router still has the RTP binding after more than three UDP timeouts of hold');
+      // The same entry, not a new one: its count of our packets went on from before the hold.
+      assert.ok(packetCounts(entry).out >= packetCounts(beforeHold).out + sentInHold, `one entry through the hold (${JSON.stringify({ before: packetCounts(beforeHold), after: packetCounts(entry) })})`);
 
       await bob.command('/resume');
       await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'connected' && Number(e.received) >= atEnd.received, 8000);
