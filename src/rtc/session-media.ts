@@ -4,8 +4,7 @@
 // the devices MediaSettings names and the RTP session, started once media is negotiated.
 import type { PortManager, PortMapping } from '../nat/index.js';
 import {
-  AudioPipeline, RTCP_INTERVAL_MS, RtpKeepalive, RtpSession, captureRateFor, openCapture, openPlayback, rtpKeepaliveIntervalMs, unusedPayloadType,
-  type RtpKeepaliveAction,
+  AudioPipeline, RTCP_INTERVAL_MS, RtpSession, captureRateFor, openCapture, openPlayback,
   type AudioCodec, type AudioDeviceOptions, type AudioPipelineStats, type AudioQualityReport, type AudioSampleRateHz, type CallQuality,
   type DtmfDigit, type RtpSessionCounters,
 } from '../media/index.js';
@@ -13,7 +12,8 @@ import {
   acceptAnswer, createAnswer, createOffer, holdDirection, parseSessionDescription,
   type AudioDescription, type CodecName, type Direction, type LocalMedia, type Negotiated, SdpError,
 } from '../sdp/index.js';
-import { TypedEmitter, type Clock, type TimerHandle } from '../util/index.js';
+import { TypedEmitter, type Clock } from '../util/index.js';
+import { SessionMediaKeepalive } from './session-media-keepalive.js';
 
 /** Codecs this build can encode; the registry's list (media.codecs, in order of preference) is filtered by it. */
 export const ENCODABLE_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
@@ -78,16 +78,20 @@ export class SessionMedia {
   private holding = false;
   private heldByRemote = false;
   private closed = false;
-  private keepalive: RtpKeepalive | undefined;
-  private keepaliveTimer: TimerHandle | undefined;
-  /** Every payload type either side listed (RFC 6263 §4.6: the keep-alive's must be none of them). */
-  private readonly listedPts = new Set<number>();
+  /** RFC 6263 keep-alives of the RTP port, for every negotiated call (session-media-keepalive.ts). */
+  private readonly keepalive: SessionMediaKeepalive;
 
   private constructor(
     private readonly deps: MediaDeps,
     readonly rtp: RtpSession,
     readonly mapping: PortMapping,
-  ) {}
+  ) {
+    this.keepalive = new SessionMediaKeepalive({
+      clock: deps.clock, rtp, ...(deps.keepaliveIntervalS ? { flowIntervalS: deps.keepaliveIntervalS } : {}),
+      remoteAddress: () => this.negotiatedNow?.remoteAddress,
+      onError: (error) => this.events.emit('error', { error, context: 'RTP keep-alive' }),
+    });
+  }
 
   /** Binds an even port in the registry's range (RTCP is multiplexed on it, RFC 5761/3605). */
   static async open(deps: MediaDeps): Promise<SessionMedia> {
@@ -171,7 +175,7 @@ export class SessionMedia {
     if (hold !== undefined) this.holding = hold;
     this.lastOffer = this.local(this.wantedDirection());
     const sdp = createOffer(this.lastOffer);
-    this.notePayloadTypes(sdp);
+    this.keepalive.notePayloadTypes(sdp);
     return sdp;
   }
 
@@ -187,7 +191,7 @@ export class SessionMedia {
   acceptAnswer(body: Uint8Array, final: boolean): Negotiated {
     if (!this.lastOffer) throw new MediaError('not-negotiated', 'an answer without our offer');
     const answer = parseSessionDescription(body, this.parseOptions());
-    this.notePayloadTypes(answer);
+    this.keepalive.notePayloadTypes(answer);
     const r = acceptAnswer(this.lastOffer, answer);
     if (!r.ok) throw r.error;
     if (final) this.lastOffer = undefined;
@@ -198,12 +202,12 @@ export class SessionMedia {
   /** The peer's offer: our answer SDP, or an SdpError (488 Not Acceptable Here). */
   answerOffer(body: Uint8Array): { sdp: string; negotiated: Negotiated } {
     const offer: AudioDescription = parseSessionDescription(body, this.parseOptions());
-    this.notePayloadTypes(offer);
+    this.keepalive.notePayloadTypes(offer);
     // RFC 6337: an offer that only sends to us (or sends nothing) means the peer holds the call.
     this.heldByRemote = offer.audio.direction === 'sendonly' || offer.audio.direction === 'inactive';
     const r = createAnswer(offer, this.local(this.wantedDirection()));
     if (!r.ok) throw r.error;
-    this.notePayloadTypes(r.sdp);
+    this.keepalive.notePayloadTypes(r.sdp);
     this.apply(r.negotiated);
     return { sdp: r.sdp, negotiated: r.negotiated };
   }
@@ -257,7 +261,7 @@ export class SessionMedia {
     }
     const send = n.localDirection === 'sendrecv' || n.localDirection === 'sendonly';
     const receive = n.localDirection === 'sendrecv' || n.localDirection === 'recvonly';
-    this.startKeepalive();
+    if (this.deps.mediaKeepalive !== false) this.keepalive.start();
     if (this.pipeline) {
       try {
         this.pipeline.setCodec(codec, n.telephoneEventPt);
@@ -275,81 +279,28 @@ export class SessionMedia {
 
   /** Stops sending and playing (the call is ending); close() releases everything. */
   stop(): void {
-    this.stopKeepalive();
+    this.keepalive.stop();
     this.pipeline?.setDirection(false, false);
   }
 
   /** The SIP flow's interval changed (a new measured lifetime, nat.keepaliveIntervalS): a running keep-alive takes the new one at once. */
   keepaliveSettingChanged(): void {
-    if (this.keepalive) this.startKeepalive();
+    if (this.keepalive.isRunning) this.keepalive.start();
   }
 
   /** The RFC 6263 keep-alive interval running for this call, ms; undefined when none runs. */
   get keepaliveIntervalMs(): number | undefined {
-    return this.keepalive?.intervalMs;
+    return this.keepalive.intervalMs;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopKeepalive();
+    this.keepalive.stop();
     await this.pipeline?.close();
     portsInUse.delete(this.rtp.local.port);
     await this.deps.portManager.releaseMapping('rtp', this.rtp.local).catch(() => {});
     await this.rtp.close();
-  }
-
-  /** RFC 6263: runs for every negotiated call, whatever the direction; a new interval (the measured lifetime changed) restarts it. */
-  private startKeepalive(): void {
-    if (this.deps.mediaKeepalive === false || this.closed) return;
-    const intervalMs = rtpKeepaliveIntervalMs(this.deps.keepaliveIntervalS?.());
-    if (this.keepalive?.isRunning && this.keepalive.intervalMs === intervalMs) return;
-    this.stopKeepalive();
-    this.keepalive = new RtpKeepalive(intervalMs);
-    this.runKeepalive(this.keepalive, this.keepalive.start(this.deps.clock.now(), this.rtp.lastSentMs));
-  }
-
-  private stopKeepalive(): void {
-    this.keepalive?.stop();
-    this.keepalive = undefined;
-    this.deps.clock.cancel(this.keepaliveTimer);
-    this.keepaliveTimer = undefined;
-  }
-
-  private runKeepalive(ka: RtpKeepalive, actions: RtpKeepaliveAction[]): void {
-    for (const a of actions) {
-      if (a.kind === 'send') this.sendKeepalive();
-      else {
-        this.deps.clock.cancel(this.keepaliveTimer);
-        this.keepaliveTimer = this.deps.clock.setTimer(Math.max(0, a.atMs - this.deps.clock.now()), () => {
-          if (this.keepalive === ka) this.runKeepalive(ka, ka.wake(this.deps.clock.now(), this.rtp.lastSentMs));
-        });
-      }
-    }
-  }
-
-  /** §4.6: our SSRC, the next sequence number, the stream's timestamp, an unused payload type, no payload. */
-  private sendKeepalive(): void {
-    const n = this.negotiatedNow;
-    // RFC 3264 §8.4: an old-style hold's 0.0.0.0 is nowhere to send to.
-    if (!n || n.remoteAddress === '0.0.0.0' || n.remoteAddress === '::') return;
-    try {
-      this.rtp.send(new Uint8Array(0), 0, false, unusedPayloadType(this.listedPts));
-    } catch (error) {
-      this.events.emit('error', { error, context: 'RTP keep-alive' });
-    }
-  }
-
-  /** Records the payload types an SDP lists (ours as text, the peer's parsed). */
-  private notePayloadTypes(sdp: string | AudioDescription): void {
-    let d: AudioDescription;
-    try {
-      d = typeof sdp === 'string' ? parseSessionDescription(sdp, { allowLowPorts: true }) : sdp;
-    } catch {
-      return;
-    }
-    for (const c of d.audio.codecs) this.listedPts.add(c.payloadType);
-    for (const e of d.audio.telephoneEvents) this.listedPts.add(e.payloadType);
   }
 
   private openPipeline(n: Negotiated, codec: AudioCodec): AudioPipeline {
