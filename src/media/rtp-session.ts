@@ -88,6 +88,7 @@ export class RtpSession {
   private rejected = 0;
   private malformed = 0;
   private closed = false;
+  private lastSent: number | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -134,6 +135,11 @@ export class RtpSession {
   /** Where packets go: the SDP address, or the source the peer proved it moved to. */
   get target(): TransportAddress {
     return this.latch.target;
+  }
+
+  /** When RTP or muxed RTCP last went out (the clock's ms), for RFC 6263 keep-alives; undefined before. */
+  get lastSentMs(): number | undefined {
+    return this.lastSent;
   }
 
   get ssrc(): number {
@@ -208,6 +214,7 @@ export class RtpSession {
   private sendBytes(bytes: Uint8Array): void {
     if (this.closed) throw new RtpError('closed', 'RTP session is closed');
     const { address, port } = this.latch.target;
+    this.lastSent = this.clock.now();
     this.socket.send(bytes, port, address, (err) => {
       if (err) this.events.emit('error', new RtpError('socket', `RTP send to ${address}:${port}: ${errorMessage(err)}`, { cause: err }));
     });

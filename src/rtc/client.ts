@@ -50,6 +50,8 @@ export interface RtcClientOptions {
   readonly resolver?: DnsResolver;
   /** RFC 5626 keep-alive interval for registrations whose registrar names none; 0: off. */
   readonly keepaliveIntervalS?: () => number;
+  /** RFC 6263 media keep-alives on every call (at the shorter of 15 s and keepaliveIntervalS); default true, false only for a test's control. */
+  readonly mediaKeepalive?: boolean;
   /** nat.sipAlgAvoidance: what a profile does once a SIP ALG is seen (sip-alg-avoidance.ts); default off. */
   readonly sipAlgAvoidance?: () => SipAlgAvoidanceMode;
   readonly onLog?: (err: unknown, context: string) => void;
@@ -156,9 +158,10 @@ export class RtcClient {
     if (changed) for (const p of this.profilesById.values()) p.addressChanged();
   }
 
-  /** nat.keepaliveIntervalS or the measured binding lifetime changed: running keep-alives take the new interval. */
+  /** nat.keepaliveIntervalS or the measured binding lifetime changed: running keep-alives (flows and calls' media) take the new interval. */
   keepaliveIntervalChanged(): void {
     for (const p of this.profilesById.values()) p.keepaliveSettingChanged();
+    for (const s of this.sessionsById.values()) s.media?.keepaliveSettingChanged();
   }
 
   /** What gave a SIP ALG away, once one was seen (alg-detector.ts); the client only reports it. */
@@ -334,7 +337,11 @@ export class RtcClient {
       ua: this.ua,
       clock: this.options.clock,
       locator: this.locator,
-      media: { clock: this.options.clock, portManager: this.options.portManager, settings: this.options.media },
+      media: {
+        clock: this.options.clock, portManager: this.options.portManager, settings: this.options.media,
+        ...(this.options.keepaliveIntervalS ? { keepaliveIntervalS: this.options.keepaliveIntervalS } : {}),
+        ...(this.options.mediaKeepalive === undefined ? {} : { mediaKeepalive: this.options.mediaKeepalive }),
+      },
       emit: (event, payload) => this.events.emit(event, payload),
       contact: (transport, user) => this.contact(transport, user),
       sessionExpiresS: calls.sessionExpiresS,

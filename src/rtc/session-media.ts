@@ -13,6 +13,7 @@ import {
   type AudioDescription, type CodecName, type Direction, type LocalMedia, type Negotiated, SdpError,
 } from '../sdp/index.js';
 import { TypedEmitter, type Clock } from '../util/index.js';
+import { SessionMediaKeepalive } from './session-media-keepalive.js';
 
 /** Codecs this build can encode; the registry's list (media.codecs, in order of preference) is filtered by it. */
 export const ENCODABLE_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
@@ -42,6 +43,10 @@ export interface MediaDeps {
   readonly clock: Clock;
   readonly portManager: PortManager;
   readonly settings: () => MediaSettings;
+  /** The SIP flow's keep-alive interval, s: the RFC 6263 interval is the shorter of it and Tr (15 s); absent or 0: Tr. */
+  readonly keepaliveIntervalS?: () => number;
+  /** RFC 6263 media keep-alives; default true (false only for a test's control). */
+  readonly mediaKeepalive?: boolean;
 }
 
 export type SessionMediaEvents = {
@@ -73,12 +78,20 @@ export class SessionMedia {
   private holding = false;
   private heldByRemote = false;
   private closed = false;
+  /** RFC 6263 keep-alives of the RTP port, for every negotiated call (session-media-keepalive.ts). */
+  private readonly keepalive: SessionMediaKeepalive;
 
   private constructor(
     private readonly deps: MediaDeps,
     readonly rtp: RtpSession,
     readonly mapping: PortMapping,
-  ) {}
+  ) {
+    this.keepalive = new SessionMediaKeepalive({
+      clock: deps.clock, rtp, ...(deps.keepaliveIntervalS ? { flowIntervalS: deps.keepaliveIntervalS } : {}),
+      remoteAddress: () => this.negotiatedNow?.remoteAddress,
+      onError: (error) => this.events.emit('error', { error, context: 'RTP keep-alive' }),
+    });
+  }
 
   /** Binds an even port in the registry's range (RTCP is multiplexed on it, RFC 5761/3605). */
   static async open(deps: MediaDeps): Promise<SessionMedia> {
@@ -161,7 +174,9 @@ export class SessionMedia {
   createOffer(hold?: boolean): string {
     if (hold !== undefined) this.holding = hold;
     this.lastOffer = this.local(this.wantedDirection());
-    return createOffer(this.lastOffer);
+    const sdp = createOffer(this.lastOffer);
+    this.keepalive.notePayloadTypes(sdp);
+    return sdp;
   }
 
   /** Whether our last offer still waits for its final answer. */
@@ -176,6 +191,7 @@ export class SessionMedia {
   acceptAnswer(body: Uint8Array, final: boolean): Negotiated {
     if (!this.lastOffer) throw new MediaError('not-negotiated', 'an answer without our offer');
     const answer = parseSessionDescription(body, this.parseOptions());
+    this.keepalive.notePayloadTypes(answer);
     const r = acceptAnswer(this.lastOffer, answer);
     if (!r.ok) throw r.error;
     if (final) this.lastOffer = undefined;
@@ -186,10 +202,12 @@ export class SessionMedia {
   /** The peer's offer: our answer SDP, or an SdpError (488 Not Acceptable Here). */
   answerOffer(body: Uint8Array): { sdp: string; negotiated: Negotiated } {
     const offer: AudioDescription = parseSessionDescription(body, this.parseOptions());
+    this.keepalive.notePayloadTypes(offer);
     // RFC 6337: an offer that only sends to us (or sends nothing) means the peer holds the call.
     this.heldByRemote = offer.audio.direction === 'sendonly' || offer.audio.direction === 'inactive';
     const r = createAnswer(offer, this.local(this.wantedDirection()));
     if (!r.ok) throw r.error;
+    this.keepalive.notePayloadTypes(r.sdp);
     this.apply(r.negotiated);
     return { sdp: r.sdp, negotiated: r.negotiated };
   }
@@ -243,6 +261,7 @@ export class SessionMedia {
     }
     const send = n.localDirection === 'sendrecv' || n.localDirection === 'sendonly';
     const receive = n.localDirection === 'sendrecv' || n.localDirection === 'recvonly';
+    if (this.deps.mediaKeepalive !== false) this.keepalive.start();
     if (this.pipeline) {
       try {
         this.pipeline.setCodec(codec, n.telephoneEventPt);
@@ -260,12 +279,24 @@ export class SessionMedia {
 
   /** Stops sending and playing (the call is ending); close() releases everything. */
   stop(): void {
+    this.keepalive.stop();
     this.pipeline?.setDirection(false, false);
+  }
+
+  /** The SIP flow's interval changed (a new measured lifetime, nat.keepaliveIntervalS): a running keep-alive takes the new one at once. */
+  keepaliveSettingChanged(): void {
+    if (this.keepalive.isRunning) this.keepalive.start();
+  }
+
+  /** The RFC 6263 keep-alive interval running for this call, ms; undefined when none runs. */
+  get keepaliveIntervalMs(): number | undefined {
+    return this.keepalive.intervalMs;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.keepalive.stop();
     await this.pipeline?.close();
     portsInUse.delete(this.rtp.local.port);
     await this.deps.portManager.releaseMapping('rtp', this.rtp.local).catch(() => {});
