@@ -19,6 +19,11 @@ export interface RtpSessionOptions {
   readonly localPort: number;
   /** The peer's connection address and port from its SDP. */
   readonly remote: TransportAddress;
+  /**
+   * The peer's RTCP address (RFC 3605 a=rtcp, else RTP port + 1) when rtcp-mux was not
+   * negotiated; undefined: RTCP goes where RTP goes (RFC 5761).
+   */
+  readonly remoteRtcp?: TransportAddress;
   /** Payload types negotiated for this stream; packets with others are rejected. */
   readonly payloadTypes: readonly number[];
   /** Payload type of the packets we send; default the first negotiated one. */
@@ -89,6 +94,8 @@ export class RtpSession {
   private malformed = 0;
   private closed = false;
   private lastSent: number | undefined;
+  /** Where RTCP goes without rtcp-mux: the SDP's RTCP address, then where the peer's RTCP comes from. */
+  private rtcpTarget: TransportAddress | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -105,6 +112,7 @@ export class RtpSession {
     });
     this.clock = opts.clock ?? new SystemClock();
     this.clockRateHz = opts.clockRateHz ?? 8000;
+    this.rtcpTarget = opts.remoteRtcp;
     const bound = socket.address();
     this.local = { address: bound.address, port: bound.port };
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
@@ -189,14 +197,28 @@ export class RtpSession {
     this.socket.send(bytes, to.port, to.address, (err) => callback?.(err ?? null));
   }
 
-  /** Sends an already built RTCP compound packet to the target, on the RTP port (rtcp-mux). */
+  /**
+   * Sends an already built RTCP compound packet from the media socket: to the RTP target with
+   * rtcp-mux, else to the peer's RTCP address (our SDP names the media port for our RTCP too, RFC
+   * 3605, so what we send comes from the address we advertised). Only packets to the RTP target
+   * count as sent for keep-alives: a port-restricted NAT keeps a pinhole per remote port.
+   */
   sendRtcp(bytes: Uint8Array): void {
-    this.sendBytes(bytes);
+    if (!this.rtcpTarget) {
+      this.sendBytes(bytes);
+      return;
+    }
+    if (this.closed) throw new RtpError('closed', 'RTP session is closed');
+    const { address, port } = this.rtcpTarget;
+    this.socket.send(bytes, port, address, (err) => {
+      if (err) this.events.emit('error', new RtpError('socket', `RTCP send to ${address}:${port}: ${errorMessage(err)}`, { cause: err }));
+    });
   }
 
-  /** A new offer/answer changed the peer's address or payload types: latching starts over. */
-  setRemote(remote: TransportAddress, payloadTypes: readonly number[]): void {
+  /** A new offer/answer changed the peer's addresses or payload types: latching starts over. */
+  setRemote(remote: TransportAddress, payloadTypes: readonly number[], remoteRtcp?: TransportAddress): void {
     this.latch.reset(remote, payloadTypes);
+    this.rtcpTarget = remoteRtcp;
   }
 
   /** Closes the socket; idempotent. Listeners are dropped once the socket has closed. */
@@ -270,11 +292,15 @@ export class RtpSession {
       this.drop(from, 'malformed');
       return;
     }
-    // RTCP does not move the target; only the current target's reports are believed.
-    if (!sameTransportAddress(from, this.latch.target)) {
+    // RTCP does not move the RTP target; only the current target's reports are believed: from
+    // its very address and port with rtcp-mux, else from its address (the peer's RTCP port, or
+    // where its NAT mapped it), and our RTCP then goes back there (symmetric RTCP, RFC 4961).
+    const target = this.latch.target;
+    if (this.rtcpTarget ? from.address !== target.address && !sameTransportAddress(from, this.rtcpTarget) : !sameTransportAddress(from, target)) {
       this.drop(from, 'rtcp-source');
       return;
     }
+    if (this.rtcpTarget && !sameTransportAddress(from, target)) this.rtcpTarget = from;
     this.events.emit('rtcp', { packets, from });
   }
 

@@ -46,7 +46,7 @@ export const KEYS: readonly KeySpec[] = [
   { key: 'accounts.*.expiresS', type: 'integer', default: 600, min: 60, max: 86400, description: 'Requested registration expiry (s).' },
 
   // Media
-  { key: 'rtp.portMin', type: 'integer', default: 16384, min: 1024, max: 65534, restart: true, description: 'Lowest local RTP port (RTCP uses RTP+1).' },
+  { key: 'rtp.portMin', type: 'integer', default: 16384, min: 1024, max: 65534, restart: true, description: 'Lowest local RTP port (RTCP shares the RTP port: rtcp-mux, or a=rtcp naming it without).' },
   { key: 'rtp.portMax', type: 'integer', default: 16482, min: 1025, max: 65535, restart: true, description: 'Highest local RTP port.' },
   { key: 'media.codecs', type: 'list', default: ['PCMU', 'PCMA', 'G722'], values: CODECS, maxLength: 8, description: 'Audio codecs in order of preference.' },
   { key: 'media.ptimeMs', type: 'integer', default: 20, min: 10, max: 60, description: 'Audio packet time (ms).' },

@@ -225,7 +225,8 @@ export class SessionMedia {
   private apply(n: Negotiated): void {
     this.negotiatedNow = n;
     const pts = [n.codec.payloadType, ...(n.telephoneEventPt !== undefined ? [n.telephoneEventPt] : [])];
-    this.rtp.setRemote({ address: n.remoteAddress, port: n.remoteRtpPort }, pts);
+    // Without rtcp-mux our RTCP goes to the peer's RTCP port, still from the media socket (our SDP's a=rtcp names it).
+    this.rtp.setRemote({ address: n.remoteAddress, port: n.remoteRtpPort }, pts, n.rtcpMux ? undefined : { address: n.remoteRtcpAddress, port: n.remoteRtcpPort });
     this.deps.portManager.updateRemoteAddress('rtp', this.rtp.local, { address: n.remoteAddress, port: n.remoteRtpPort });
   }
 
@@ -317,8 +318,7 @@ export class SessionMedia {
       codec,
       ptimeMs: sendPtimeMs(codec, n.ptimeMs),
       ...(n.telephoneEventPt === undefined ? {} : { telephoneEventPt: n.telephoneEventPt }),
-      // RTCP goes only where RTP goes: without rtcp-mux there is no socket for it.
-      rtcpIntervalMs: n.rtcpMux ? RTCP_INTERVAL_MS : 0,
+      rtcpIntervalMs: RTCP_INTERVAL_MS,
       onListenerError,
     });
     pipeline.events.on('dtmf', ({ digit }) => this.events.emit('dtmf', { digit }));

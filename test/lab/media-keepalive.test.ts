@@ -98,10 +98,21 @@ async function rtpAfter(phone: NatPhone, session: string, min: Counters, timeout
   }
 }
 
-/** The router's conntrack entry for our RTP port towards baresip, or undefined. */
-async function rtpConntrack(routerNs: string, lanAddress: string): Promise<string | undefined> {
+/**
+ * The router's conntrack entry for our RTP port towards baresip's RTP port, or undefined (our
+ * RTCP goes from the same port to baresip's RTCP port: another entry, which keeps no RTP pinhole).
+ */
+async function rtpConntrack(routerNs: string, lanAddress: string, bobRtpPort: number): Promise<string | undefined> {
   const r = await nsExec(routerNs, 'cat', ['/proc/net/nf_conntrack']);
-  return r.stdout.split('\n').find((l) => / udp /.test(l) && l.includes(`src=${lanAddress} dst=${BOB} sport=${RTP_PORT} `));
+  return r.stdout.split('\n').find((l) => / udp /.test(l) && l.includes(`src=${lanAddress} dst=${BOB} sport=${RTP_PORT} dport=${bobRtpPort} `));
+}
+
+/** baresip's RTP port from the call's negotiated SDP. */
+async function remoteRtpPort(phone: NatPhone, session: string): Promise<number> {
+  const { remote } = await phone.call<{ remote: string | null }>('session', { session });
+  const port = Number(remote?.split(':').at(-1));
+  assert.ok(Number.isInteger(port) && port > 0, `the call has a remote RTP port: ${remote}`);
+  return port;
 }
 
 /** The entry's packet counts: ours out (original direction) and baresip's in (reply). */
@@ -137,7 +148,8 @@ describe('RFC 6263 media keep-alives keep a held call\'s RTP binding through a p
       await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'connected', 8000);
       const talking = await rtpAfter(phone, session, { sent: CALL_PACKETS, received: CALL_PACKETS }, 6000);
       assert.ok(talking.received >= CALL_PACKETS && talking.sent >= CALL_PACKETS, `media flows before the hold: ${JSON.stringify(talking)}`);
-      const beforeHold = await rtpConntrack(net.routerNs, net.addresses[0]);
+      const bobRtp = await remoteRtpPort(phone, session);
+      const beforeHold = await rtpConntrack(net.routerNs, net.addresses[0], bobRtp);
       assert.ok(beforeHold, 'the router has an entry for our RTP port while media flows');
 
       await bob.command('/hold');
@@ -145,7 +157,7 @@ describe('RFC 6263 media keep-alives keep a held call\'s RTP binding through a p
       const atHold = await counters(phone, session);
       await new Promise((r) => setTimeout(r, HOLD_MS)); // the subject: a hold in which no audio flows either way
       const atEnd = await counters(phone, session);
-      const entry = await rtpConntrack(net.routerNs, net.addresses[0]);
+      const entry = await rtpConntrack(net.routerNs, net.addresses[0], bobRtp);
       const sentInHold = atEnd.sent - atHold.sent;
       const receivedInHold = atEnd.received - atHold.received;
       notes.push(`${key}: in ${HOLD_MS / 1000} s of hold we sent ${sentInHold} packets and received ${receivedInHold}; conntrack entry of RTP ${RTP_PORT} at its end: ${entry ? entry.trim().replace(/\s+/g, ' ').slice(0, 160) : 'gone'}`);
@@ -168,7 +180,7 @@ describe('RFC 6263 media keep-alives keep a held call\'s RTP binding through a p
       await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'connected' && Number(e.received) >= atEnd.received, 8000);
       const resumed = await counters(phone, session);
       const afterResume = await rtpAfter(phone, session, { sent: resumed.sent + RESUMED_PACKETS, received: resumed.received + RESUMED_PACKETS }, 8000);
-      const crossed = packetCounts(await rtpConntrack(net.routerNs, net.addresses[0]));
+      const crossed = packetCounts(await rtpConntrack(net.routerNs, net.addresses[0], bobRtp));
       const atResume = packetCounts(entry);
       await bob.command('/hangup');
       await phone.waitEvent('sessionStateChanged', (e) => e.session === session && e.state === 'ended', 5000);
