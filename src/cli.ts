@@ -5,12 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { Daemon, SHUTDOWN_BUDGET_MS, localAddress } from './daemon/index.js';
-import { listBoards } from './hal/index.js';
-import { NatDiscoveryError, describeNatResult, discoverNatBehaviour, keepaliveInterval, parseStunServer } from './nat/index.js';
 import { Registry, RegistryError, formatValue } from './registry/index.js';
-import { ALG_ADVICE, probeSipAlg, type AlgProbeResult } from './rtc/index.js';
-import { AdminCredentials, CredentialsError } from './web/index.js';
+import type { AlgProbeResult } from './rtc/alg-probe.js';
+// Each command loads what it needs when it runs (below): `nat-test` and the registry commands
+// start without the daemon's web server, SIP stack and codecs.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -81,6 +79,7 @@ async function cmdRun(args: string[]): Promise<void> {
   });
   const sipPort = values['sip-port'] === undefined ? undefined : Number(values['sip-port']);
   if (sipPort !== undefined && (!Number.isInteger(sipPort) || sipPort < 0 || sipPort > 65535)) throw new UsageError('--sip-port must be 0-65535 (0: any free port)');
+  const { Daemon, SHUTDOWN_BUDGET_MS } = await import('./daemon/index.js');
   const daemon = new Daemon({
     dataDir: resolve(values['data-dir'] ?? DEFAULT_DATA_DIR),
     boardsDir: resolve(values['boards-dir'] ?? join(ROOT, 'board')),
@@ -229,7 +228,16 @@ async function cmdAdmin(args: string[]): Promise<void> {
   const { values } = dataDirOption(rest);
   const dataDir = resolve(values['data-dir'] ?? DEFAULT_DATA_DIR);
   Registry.open(dataDir).close(); // creates the data dir with the right mode
-  const creds = new AdminCredentials(dataDir);
+  const { AdminCredentials, CredentialsError } = await import('./web/admin-credentials.js');
+  try {
+    await adminCommand(sub, new AdminCredentials(dataDir));
+  } catch (err) {
+    if (err instanceof CredentialsError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function adminCommand(sub: string | undefined, creds: import('./web/admin-credentials.js').AdminCredentials): Promise<void> {
   switch (sub) {
     case 'set-password': {
       let first: string;
@@ -284,7 +292,12 @@ async function cmdNatTest(args: string[]): Promise<void> {
   if (maxWaitS !== undefined && (!Number.isInteger(maxWaitS) || maxWaitS < 1 || maxWaitS > 3600)) throw new UsageError('--lifetime-max-s must be 1-3600');
   const stepS = values['lifetime-step-s'] === undefined ? undefined : Number(values['lifetime-step-s']);
   if (stepS !== undefined && (!Number.isInteger(stepS) || stepS < 1 || stepS > 600)) throw new UsageError('--lifetime-step-s must be 1-600');
-  const algProbe = sip ? probeSipAlg({ server: parseSipServer(sip), localAddress: values.bind !== undefined ? checkIp(values.bind) : localAddress() }).catch((err: unknown) => new Error(`SIP ALG probe: ${(err as Error).message}`)) : undefined;
+  const { describeNatResult, discoverNatBehaviour, parseStunServer } = await import('./nat/nat-behaviour-discovery.js');
+  const { NatDiscoveryError } = await import('./nat/nat-discovery-error.js');
+  const { keepaliveInterval } = await import('./nat/keepalive-interval.js');
+  const { localAddress } = await import('./daemon/local-address.js');
+  const alg = sip ? { ...(await import('./rtc/alg-probe.js')), ...(await import('./rtc/alg-detector.js')) } : undefined;
+  const algProbe = sip && alg ? alg.probeSipAlg({ server: parseSipServer(sip), localAddress: values.bind !== undefined ? checkIp(values.bind) : localAddress() }).catch((err: unknown) => new Error(`SIP ALG probe: ${(err as Error).message}`)) : undefined;
   let result;
   try {
     result = !server ? undefined : await discoverNatBehaviour({
@@ -296,19 +309,19 @@ async function cmdNatTest(args: string[]): Promise<void> {
     if (err instanceof NatDiscoveryError) throw new UsageError(`nat-test: ${err.message}`);
     throw err;
   }
-  const alg = await algProbe;
-  if (alg instanceof Error) throw new UsageError(`nat-test: ${alg.message}`);
+  const algResult = await algProbe;
+  if (algResult instanceof Error) throw new UsageError(`nat-test: ${algResult.message}`);
   // The interval the daemon would use with nat.keepaliveIntervalS 0 (keepalive-interval.ts), when a lifetime was measured.
   const keepalive = result?.bindingLifetimeS !== undefined
     ? keepaliveInterval(0, { bindingLifetimeS: result.bindingLifetimeS, ...(result.bindingExpiredS !== undefined ? { bindingExpiredS: result.bindingExpiredS } : {}) })
     : undefined;
   // JSON: DESIGN.md's natType, mapping, filtering, publicAddress, bindingLifetimeS, then the details;
   // sipAlg when a SIP server was probed.
-  if (values.json) out(JSON.stringify({ ...result, ...(keepalive ? { keepaliveIntervalS: keepalive.intervalS } : {}), ...(alg ? { sipAlg: alg } : {}) }));
+  if (values.json) out(JSON.stringify({ ...result, ...(keepalive ? { keepaliveIntervalS: keepalive.intervalS } : {}), ...(algResult ? { sipAlg: algResult } : {}) }));
   else {
     out([
       ...(result ? [describeNatResult(result) + (keepalive ? `\nkeep-alive:      every ${keepalive.intervalS} s with nat.keepaliveIntervalS 0 (${keepalive.reason})` : '')] : []),
-      ...(alg ? [describeAlgProbe(alg)] : []),
+      ...(algResult && alg ? [describeAlgProbe(algResult, alg.ALG_ADVICE)] : []),
     ].join('\n'));
   }
 }
@@ -329,10 +342,10 @@ function parseSipServer(text: string): { host: string; port?: number } {
   return { host: m[1].replace(/^\[|\]$/g, ''), ...(m[2] !== undefined ? { port: Number(m[2]) } : {}) };
 }
 
-function describeAlgProbe(a: AlgProbeResult): string {
+function describeAlgProbe(a: AlgProbeResult, advice: string): string {
   if (a.status === null) return `SIP ALG:         unknown (no answer to OPTIONS from ${a.server})`;
   if (!a.evidence) return `SIP ALG:         none seen (OPTIONS to ${a.server} answered ${a.status}, our Via untouched)`;
-  return `SIP ALG:         DETECTED on the way to ${a.server}: ${a.evidence.kind} (sent ${a.evidence.sent}, seen ${a.evidence.seen})\n                 ${ALG_ADVICE}`;
+  return `SIP ALG:         DETECTED on the way to ${a.server}: ${a.evidence.kind} (sent ${a.evidence.sent}, seen ${a.evidence.seen})\n                 ${advice}`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -347,7 +360,7 @@ async function main(argv: string[]): Promise<void> {
     case 'nat-test':
       return cmdNatTest(rest);
     case 'boards':
-      for (const b of listBoards(join(ROOT, 'board'))) out(b);
+      for (const b of (await import('./hal/index.js')).listBoards(join(ROOT, 'board'))) out(b);
       return;
     case 'version':
     case '--version':
@@ -365,7 +378,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof RegistryError || err instanceof CredentialsError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (err instanceof UsageError || err instanceof RegistryError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.exit(2);
   }
