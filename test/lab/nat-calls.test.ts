@@ -15,7 +15,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startBaresip, type Baresip } from './lib/baresip.js';
+import { startLabBob, type Baresip } from './lib/baresip.js';
 import { assertHeard, baresipRecording, dbfs, decRecordings, detected, heardText, listen, ourRecording, tonesText } from './lib/call-tones.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
 import { NatLab, type NatKind } from './lib/nat-lab.js';
@@ -72,12 +72,7 @@ before(async () => {
   const pub = lab.publicNamespace;
   kam = await startKamailio({ address: KAM, port: 5060, domain: DOMAIN, users, netns: pub });
   await Promise.all([...MATRIX.map((m) => m.i), ALG, CONTROL].map(async (i) => {
-    const b = await startBaresip({
-      address: BOB, toneHz: bobHz(i), sipPort: 5100 + 2 * i, consPort: 5200 + i, rtpPorts: [21000 + i * 100, 21099 + i * 100], netns: pub,
-      account: `<sip:bob${i}@${DOMAIN}>;outbound="sip:${KAM}:5060";auth_pass=bob${i}-pw;answermode=auto;audio_codecs=PCMU;regint=600`,
-    });
-    bobs.set(i, b);
-    await b.waitForLog(/200 OK|registered successfully/i);
+    bobs.set(i, await startLabBob({ i, address: BOB, kam: KAM, domain: DOMAIN, netns: pub, toneHz: bobHz(i) }));
   }));
 }, { timeout: 40_000 });
 

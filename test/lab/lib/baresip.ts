@@ -130,3 +130,19 @@ export function readWav(buf: Buffer): { samples: Int16Array; rateHz: number } | 
   }
   return undefined;
 }
+
+/**
+ * Far end `bob<i>` of the NAT lab: baresip on the public side, registered through kamailio at
+ * `kam`:5060 (password `bob<i>-pw`), auto-answering with PCMU and sending `toneHz`; its SIP,
+ * console and RTP ports are spread by `i` so cells run side by side. Resolves once registered.
+ */
+export async function startLabBob(o: { i: number; address: string; kam: string; domain: string; netns: string; toneHz?: number }): Promise<Baresip> {
+  const { i } = o;
+  const b = await startBaresip({
+    address: o.address, sipPort: 5100 + 2 * i, consPort: 5200 + i, rtpPorts: [21000 + i * 100, 21099 + i * 100], netns: o.netns,
+    ...(o.toneHz !== undefined ? { toneHz: o.toneHz } : {}),
+    account: `<sip:bob${i}@${o.domain}>;outbound="sip:${o.kam}:5060";auth_pass=bob${i}-pw;answermode=auto;audio_codecs=PCMU;regint=600`,
+  });
+  await b.waitForLog(/200 OK|registered successfully/i);
+  return b;
+}

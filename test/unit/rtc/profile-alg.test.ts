@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Profile, type RegistrationEvent } from '../../../src/rtc/profile.js';
-import { ServerLocator, type DnsResolver } from '../../../src/sip/dns/index.js';
+import { ServerLocator } from '../../../src/sip/dns/index.js';
 import { getContacts, formatUri, makeResponse, type SipRequest, type SipResponse } from '../../../src/sip/message/index.js';
 import type { UserAgent } from '../../../src/sip/ua/index.js';
 import { FakeClock } from '../../../src/util/index.js';
+import { NO_DNS } from '../../helpers/fake-time.js';
 
 const PRIVATE = { host: '192.168.14.2', port: 5060 };
 const PUBLIC = '203.0.113.25';
@@ -52,18 +53,11 @@ class RegistrarBehindAlg {
   }
 }
 
-const noDns: DnsResolver = {
-  naptr: () => Promise.reject(new Error('no DNS in this test')),
-  srv: () => Promise.reject(new Error('no DNS in this test')),
-  a: () => Promise.reject(new Error('no DNS in this test')),
-  aaaa: () => Promise.reject(new Error('no DNS in this test')),
-};
-
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function profileBehindAlg(registrar: RegistrarBehindAlg, clock: FakeClock, states: RegistrationEvent[]): Profile {
   return new Profile({ id: 'home', registrar: 'sip:203.0.113.10', user: 'alice', password: 'pw', transport: 'udp', expiresS: 600 }, {
-    ua: registrar.asUserAgent(), clock, locator: new ServerLocator(noDns), advertised: () => PRIVATE, instanceId: INSTANCE,
+    ua: registrar.asUserAgent(), clock, locator: new ServerLocator(NO_DNS), advertised: () => PRIVATE, instanceId: INSTANCE,
     onState: (e) => states.push(e), onError: () => {}, keepaliveIntervalS: () => 25, random: () => 0.5,
   });
 }
@@ -118,7 +112,7 @@ test('moved to TLS, a registrar URI written with :5060 is asked on 5061', async 
   const clock = new FakeClock();
   const registrar = new RegistrarBehindAlg();
   const p = new Profile({ id: 'home', registrar: 'sip:203.0.113.10:5060', user: 'alice', password: 'pw', transport: 'udp', expiresS: 600 }, {
-    ua: registrar.asUserAgent(), clock, locator: new ServerLocator(noDns), advertised: () => PRIVATE, instanceId: INSTANCE, onState: () => {}, onError: () => {},
+    ua: registrar.asUserAgent(), clock, locator: new ServerLocator(NO_DNS), advertised: () => PRIVATE, instanceId: INSTANCE, onState: () => {}, onError: () => {},
   });
   p.start();
   await settle();

@@ -6,18 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeStunMessage, encodeStunMessage, isStun, STUN_METHOD_BINDING } from '../../../src/nat/stun/index.js';
 import { Profile } from '../../../src/rtc/profile.js';
-import { ServerLocator, type DnsResolver } from '../../../src/sip/dns/index.js';
+import { ServerLocator } from '../../../src/sip/dns/index.js';
 import { makeResponse, type SipRequest, type SipResponse } from '../../../src/sip/message/index.js';
 import type { UserAgent } from '../../../src/sip/ua/index.js';
 import { FakeClock } from '../../../src/util/index.js';
+import { NO_DNS } from '../../helpers/fake-time.js';
 
 const REGISTRAR = { address: '203.0.113.10', port: 5060 };
-const noDns: DnsResolver = {
-  naptr: () => Promise.reject(new Error('no DNS in this test')),
-  srv: () => Promise.reject(new Error('no DNS in this test')),
-  a: () => Promise.reject(new Error('no DNS in this test')),
-  aaaa: () => Promise.reject(new Error('no DNS in this test')),
-};
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A registrar with outbound support (Require: outbound, Flow-Timer 20) that records what reaches it. */
@@ -62,7 +57,7 @@ test('a STUN keep-alive answer with the same mapping keeps the flow; a new mappi
   const clock = new FakeClock();
   const reg = outboundRegistrar();
   const p = new Profile({ id: 'home', registrar: `sip:${REGISTRAR.address}`, user: 'alice', password: 'pw', transport: 'udp', expiresS: 600 }, {
-    ua: reg.ua, clock, locator: new ServerLocator(noDns), advertised: () => ({ host: '192.168.1.20', port: 5060 }),
+    ua: reg.ua, clock, locator: new ServerLocator(NO_DNS), advertised: () => ({ host: '192.168.1.20', port: 5060 }),
     instanceId: '00000000-0000-4000-8000-000000000002', onState: () => {}, onError: () => {}, keepaliveIntervalS: () => 25, random: () => 0.5,
   });
   p.start();

@@ -11,6 +11,7 @@ import { decodeRtp, isRtcp, type RtpPacket } from '../../../src/media/index.js';
 import { LocalPortManager } from '../../../src/nat/index.js';
 import { SessionMedia } from '../../../src/rtc/session-media.js';
 import { FakeClock } from '../../../src/util/index.js';
+import { advanceInSteps } from '../../helpers/fake-time.js';
 
 const HOST = '127.0.0.1';
 
@@ -41,15 +42,6 @@ const offer = (port: number, direction: string, version: number, rtcpMux = false
   `a=${direction}`, ...(rtcpMux ? ['a=rtcp-mux'] : []), '',
 ].join('\r\n'));
 
-/** Moves the fake clock in steps, letting datagrams arrive between them. */
-async function run(clock: FakeClock, ms: number, stepMs: number): Promise<void> {
-  for (let t = 0; t < ms; t += stepMs) {
-    clock.advance(stepMs);
-    await new Promise((r) => setImmediate(r));
-  }
-  await new Promise((r) => setTimeout(r, 20));
-}
-
 for (const direction of ['sendonly', 'inactive'] as const) {
   test(`a peer that holds us (${direction}) gets a keep-alive every 15 s, audio on resume, nothing after close`, async (t) => {
     const clock = new FakeClock(1_000_000);
@@ -67,7 +59,7 @@ for (const direction of ['sendonly', 'inactive'] as const) {
     assert.equal(negotiated.rtcpMux, false);
     media.start();
     assert.equal(media.keepaliveIntervalMs, 15_000);
-    await run(clock, 46_000, 100);
+    await advanceInSteps(clock, 46_000, 100);
     assert.equal(far.packets.length, 3, `keep-alives at 15, 30 and 45 s: ${JSON.stringify(far.packets.map((p) => p.payloadType))}`);
     for (const p of far.packets) {
       assert.equal(p.payloadType, 126, 'the highest dynamic PT not listed (the peer listed 127)');
@@ -81,7 +73,7 @@ for (const direction of ['sendonly', 'inactive'] as const) {
     far.packets.length = 0;
     media.answerOffer(offer(far.port, 'sendrecv', 2));
     media.start();
-    await run(clock, 20_000, 20);
+    await advanceInSteps(clock, 20_000, 20);
     assert.ok(far.packets.length >= 900, `audio after resume: ${far.packets.length} packets`);
     assert.deepEqual([...new Set(far.packets.map((p) => p.payloadType))], [0]);
 
@@ -90,7 +82,7 @@ for (const direction of ['sendonly', 'inactive'] as const) {
     closed = true;
     await media.close();
     assert.equal(media.keepaliveIntervalMs, undefined);
-    await run(clock, 40_000, 1000);
+    await advanceInSteps(clock, 40_000, 1000);
     assert.equal(far.packets.length, 0);
   });
 }
@@ -106,7 +98,7 @@ test('a call with media keep-alives off (a test control) sends nothing while hel
   media.answerOffer(offer(far.port, 'sendonly', 1));
   media.start();
   assert.equal(media.keepaliveIntervalMs, undefined);
-  await run(clock, 46_000, 100);
+  await advanceInSteps(clock, 46_000, 100);
   assert.equal(far.packets.length, 0);
 });
 
@@ -122,7 +114,7 @@ test('with rtcp-mux our RTCP reports go on during hold (RFC 6263 §4.3) and coun
   const { negotiated } = media.answerOffer(offer(far.port, 'sendonly', 1, true));
   assert.equal(negotiated.rtcpMux, true);
   media.start();
-  await run(clock, 46_000, 100);
+  await advanceInSteps(clock, 46_000, 100);
   assert.equal(far.packets.length, 0, 'no RTP: the RTCP reports kept the port busy');
   assert.ok(far.rtcp.length >= 8, `an RTCP report about every 5 s of the hold (${far.rtcp.length})`);
   const gaps = far.rtcp.slice(1).map((at, k) => at - (far.rtcp[k] as number));
@@ -141,7 +133,7 @@ test('with rtcp-mux and an interval shorter than RTCP\'s, RTP keep-alives fill t
   const startedAt = clock.now();
   media.answerOffer(offer(far.port, 'inactive', 1, true));
   media.start();
-  await run(clock, 30_000, 100);
+  await advanceInSteps(clock, 30_000, 100);
   assert.ok(far.packets.length >= 6, `RTP keep-alives between the 5 s reports (${far.packets.length})`);
   assert.ok(far.rtcp.length >= 5, `the reports go on (${far.rtcp.length})`);
   const times = [startedAt, ...far.all];
@@ -162,11 +154,11 @@ test('a new SIP flow interval (a binding lifetime measured mid-call) reaches a r
   media.answerOffer(offer(far.port, 'sendonly', 1));
   media.start();
   assert.equal(media.keepaliveIntervalMs, 15_000);
-  await run(clock, 10_000, 100);
+  await advanceInSteps(clock, 10_000, 100);
   assert.equal(far.packets.length, 0);
   flowS = 4.5;
   media.keepaliveSettingChanged();
   assert.equal(media.keepaliveIntervalMs, 4_500);
-  await run(clock, 10_000, 100);
+  await advanceInSteps(clock, 10_000, 100);
   assert.equal(far.packets.length, 2, 'keep-alives 4.5 and 9 s after the change');
 });

@@ -9,6 +9,7 @@ import { buildRtcpReport, isRtcp } from '../../../src/media/index.js';
 import { LocalPortManager } from '../../../src/nat/index.js';
 import { SessionMedia } from '../../../src/rtc/session-media.js';
 import { FakeClock } from '../../../src/util/index.js';
+import { advanceInSteps } from '../../helpers/fake-time.js';
 
 const HOST = '127.0.0.1';
 
@@ -36,14 +37,6 @@ const offer = (rtpPort: number, rtcpPort: number): Buffer => Buffer.from([
   `m=audio ${rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', `a=rtcp:${rtcpPort}`, 'a=sendrecv', '',
 ].join('\r\n'));
 
-async function run(clock: FakeClock, ms: number, stepMs: number): Promise<void> {
-  for (let t = 0; t < ms; t += stepMs) {
-    clock.advance(stepMs);
-    await new Promise((r) => setImmediate(r));
-  }
-  await new Promise((r) => setTimeout(r, 20));
-}
-
 test('without rtcp-mux our RTCP goes to the peer\'s a=rtcp port from the media port, and its reports from there are believed', async (t) => {
   const clock = new FakeClock(1_000_000);
   const rtp = await listener(t);
@@ -58,7 +51,7 @@ test('without rtcp-mux our RTCP goes to the peer\'s a=rtcp port from the media p
   const { negotiated } = media.answerOffer(offer(rtp.port, rtcp.port));
   assert.equal(negotiated.rtcpMux, false);
   media.start();
-  await run(clock, 12_000, 20);
+  await advanceInSteps(clock, 12_000, 20);
 
   assert.ok(rtp.rtp > 500, `audio to the RTP port (${rtp.rtp})`);
   assert.equal(rtp.rtcp.length, 0, 'no RTCP to the RTP port');
@@ -69,6 +62,6 @@ test('without rtcp-mux our RTCP goes to the peer\'s a=rtcp port from the media p
   const before = media.audioStats?.rtcpReceived ?? 0;
   stranger.socket.send(report(), media.rtp.local.port, HOST);
   rtcp.socket.send(report(), media.rtp.local.port, HOST);
-  await run(clock, 200, 20);
+  await advanceInSteps(clock, 200, 20);
   assert.equal((media.audioStats?.rtcpReceived ?? 0) - before, 1, 'the peer\'s report counted, the stranger\'s not');
 });
