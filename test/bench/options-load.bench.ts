@@ -5,12 +5,15 @@
 // PIN=1 runs the UA on CPU 1 and SIPp on CPU 0 (taskset), so the two do not take turns on one core.
 // The UA reports what it saw itself each second: its service time per datagram (from the socket's
 // event to the answer handed to the kernel), event-loop delay and GC counts; SIPp's response times
-// have 1 ms resolution and include SIPp's own scheduling.
+// have 1 ms resolution and include SIPp's own scheduling. WIRE=1 also captures the flood on the
+// loopback with tcpdump and prints the response times on the wire (request packet → response
+// packet, fixtures/pcap-sip-latency.ts): the UA's whole share, without SIPp's scheduling.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sippScenario } from '../lab/lib/sipp.js';
+import { sipLatencyFromPcap } from './fixtures/pcap-sip-latency.js';
 
 const RAMP = { startPerS: 1000, stepPerS: 1000, stepS: 4, maxPerS: 10_000 };
 const FLOOD = { ratePerS: Number(process.argv[2] ?? 5000), seconds: Number(process.argv[3] ?? 60) };
@@ -87,9 +90,29 @@ const skipRamp = process.argv[4] === 'noramp';
 const ramp = skipRamp ? { ok: 0, failed: 0, seconds: 1, rttsMs: [] } : await sipp(['-r', String(RAMP.startPerS), '-rate_increase', String(RAMP.stepPerS), '-fd', String(RAMP.stepS), '-rate_max', String(RAMP.maxPerS), '-no_rate_quit'], rampCalls, rampSteps * RAMP.stepS + 20);
 if (!skipRamp) console.log(`ramp ${RAMP.startPerS}→${RAMP.maxPerS}/s over ${ramp.seconds.toFixed(0)} s: ${ramp.ok} answered, ${ramp.failed} failed, ${(ramp.ok / ramp.seconds).toFixed(0)}/s average, p50 ${pct(ramp.rttsMs, 50)} ms, p99 ${pct(ramp.rttsMs, 99)} ms`);
 
+// noramp: a few seconds at the flood rate first, so the flood measures a warmed-up UA (the JIT has
+// compiled the OPTIONS path, the young generation has grown) as a phone that has been running is;
+// the warm-up's own figures are printed too.
+if (skipRamp) {
+  const warm = await sipp(['-r', String(FLOOD.ratePerS)], FLOOD.ratePerS * 3, 30);
+  console.log(`warm-up ${FLOOD.ratePerS}/s for ${warm.seconds.toFixed(0)} s: ${warm.ok} answered, ${warm.failed} failed, p50 ${pct(warm.rttsMs, 50)} ms, p99 ${pct(warm.rttsMs, 99)} ms`);
+}
 const rssBefore = rss.length;
 const uaBefore = uaLines.length;
+const wireDir = process.env['WIRE'] === '1' ? mkdtempSync(join(tmpdir(), 'dpa-bench-wire-')) : undefined;
+const tcpdump = wireDir ? spawn('tcpdump', ['-i', 'lo', '-n', '-p', '-s', '512', '-B', '65536', '-w', join(wireDir, 'flood.pcap'), 'udp', 'and', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] }) : undefined;
+let tcpdumpErr = '';
+tcpdump?.stderr.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
+if (tcpdump) await new Promise((r) => setTimeout(r, 1000)); // listening before the first request
 const flood = await sipp(['-r', String(FLOOD.ratePerS)], FLOOD.ratePerS * FLOOD.seconds, FLOOD.seconds + 30);
+if (tcpdump && wireDir) {
+  tcpdump.kill('SIGINT');
+  await new Promise((r) => tcpdump.on('exit', r));
+  const wire = sipLatencyFromPcap(join(wireDir, 'flood.pcap'));
+  const at = (p: number): string => ((wire.latenciesUs[Math.min(wire.latenciesUs.length - 1, Math.floor(p * wire.latenciesUs.length))] ?? NaN) / 1000).toFixed(2);
+  const dropped = /(\d+) packets? dropped by kernel/.exec(tcpdumpErr)?.[1] ?? '?';
+  console.log(`on the wire (tcpdump on lo, ${dropped} packets dropped by the capture): ${wire.requests} requests, ${wire.answered} answered, ${wire.retransmitted} retransmitted; response time p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, p99.9 ${at(0.999)} ms, max ${at(1)} ms`);
+}
 const floodRss = rss.slice(rssBefore);
 console.log(`flood ${FLOOD.ratePerS}/s for ${flood.seconds.toFixed(0)} s: ${flood.ok} answered, ${flood.failed} failed, ${(flood.ok / flood.seconds).toFixed(0)}/s, p50 ${pct(flood.rttsMs, 50)} ms, p99 ${pct(flood.rttsMs, 99)} ms`);
 const mb = (k: number | undefined) => ((k ?? NaN) / 1024).toFixed(1);
