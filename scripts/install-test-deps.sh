@@ -3,7 +3,7 @@
 # Real peers: kamailio (registrar/proxy, with its Outbound module), SIPp (sip-tester), coturn (STUN/TURN), baresip (far-end
 # phone), miniupnpd + miniupnpc (UPnP IGD, NAT-PMP/PCP), nftables + iproute2 (namespaces and NAT),
 # alsa-utils (the ALSA null/file plugins), openssl (test certificates), device-tree-compiler
-# (checks board/pi-deskphone-overlay.dts).
+# (checks board/pi-deskphone-overlay.dts), tcpdump (the OPTIONS bench's WIRE=1 response times on the wire).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "install-test-deps.sh must run as root"; exit 1; }
 
@@ -22,6 +22,7 @@ declare -A NEED=(
   [openssl]=openssl
   [dtc]=device-tree-compiler
   [pgrep]=procps
+  [tcpdump]=tcpdump
 )
 
 missing=()
