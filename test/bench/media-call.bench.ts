@@ -9,8 +9,13 @@
 //     directions to WAV. CPU is
 //     process.cpuUsage() for us (this process: the phone, with the harness only waiting) and
 //     utime+stime from /proc/<pid>/stat for baresip, over the same interval, scaled to a minute;
-//     the idle rate of each, measured before the call, is printed beside it. RSS at the end of the
-//     call: process.memoryUsage() and VmRSS.
+//     the idle rate of each, measured before the call (the same process with the RtcClient up and
+//     no call), is printed beside it, and ours is split into the main thread's user and system
+//     time and the other threads' (V8's GC and compiler helpers, libuv's pool; /proc/self/task).
+//     RSS at the end of the call: process.memoryUsage() and VmRSS. What differs: baresip 1.0 has
+//     no null audio player module, so `audio_player null,null` leaves it without a player (it
+//     decodes and sndfile records, but nothing plays out on a clock), while our call runs the
+//     jitter buffer, concealment and playout every 20 ms.
 // (p) Pacing. One AudioPipeline (tone:1000 → PCMU, null speaker, RTCP on) on an RtpSession sends
 //     to a socket in a worker thread, which timestamps arrivals on its own event loop. Packet k
 //     should arrive (RTP timestamp − first)/8 ms after the first; the deviation from that
@@ -65,11 +70,37 @@ const ourCpuS = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
+/** Our CPU seconds split: the main thread's user and system time, and all other threads (V8's GC and compiler helpers, libuv's pool). */
+interface CpuSplit {
+  readonly mainUser: number;
+  readonly mainSystem: number;
+  readonly helpers: number;
+}
+
+function ourCpuSplit(): CpuSplit {
+  const all = process.cpuUsage();
+  // Node 20 has no per-thread CPU usage: the main thread's task has the process's id.
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const [user, system] = [Number(fields[11]) / CLK_TCK, Number(fields[12]) / CLK_TCK];
+  return { mainUser: user, mainSystem: system, helpers: (all.user + all.system) / 1e6 - user - system };
+}
+
+interface CpuOver {
+  readonly ours: number;
+  readonly baresip: number;
+  readonly split: CpuSplit;
+}
+
 /** CPU seconds both processes use over `ms`. */
-async function cpuOver(ms: number, baresipPid: number): Promise<{ ours: number; baresip: number }> {
-  const [o0, b0] = [ourCpuS(), procCpuS(baresipPid)];
+async function cpuOver(ms: number, baresipPid: number): Promise<CpuOver> {
+  const [o0, s0, b0] = [ourCpuS(), ourCpuSplit(), procCpuS(baresipPid)];
   await sleep(ms);
-  return { ours: ourCpuS() - o0, baresip: procCpuS(baresipPid) - b0 };
+  const [o1, s1] = [ourCpuS(), ourCpuSplit()];
+  return {
+    ours: o1 - o0,
+    baresip: procCpuS(baresipPid) - b0,
+    split: { mainUser: s1.mainUser - s0.mainUser, mainSystem: s1.mainSystem - s0.mainSystem, helpers: s1.helpers - s0.helpers },
+  };
 }
 
 async function cpuBenchmark(dir: string): Promise<void> {
@@ -102,6 +133,9 @@ async function cpuBenchmark(dir: string): Promise<void> {
       s.hangup();
       await waitFor('the call to end', () => s.state === 'ended', 10_000);
       console.log(`  our phone, ${label.padEnd(19)} ${perMin(call.ours, CALL_S).padEnd(18)} ${perMin(idle.ours, IDLE_S).padEnd(15)} ${rss.ours.toFixed(1)} MiB`);
+      const split = (c: CpuSplit, overS: number): string => `main thread user ${perMin(c.mainUser, overS)}, system ${perMin(c.mainSystem, overS)}; other threads ${perMin(c.helpers, overS)}`;
+      console.log(`    ours in the call: ${split(call.split, CALL_S)}`);
+      console.log(`    ours idle before: ${split(idle.split, IDLE_S)}`);
       console.log(`  baresip (ausine, sndfile)     ${perMin(call.baresip, CALL_S).padEnd(18)} ${perMin(idle.baresip, IDLE_S).padEnd(15)} ${rss.baresip.toFixed(1)} MiB`);
       if (stats && quality) {
         console.log(`    our side: sent ${stats.sent}, received ${stats.received}, lost ${stats.lost}, late ${stats.late}, concealed ${stats.concealed}, ` +
