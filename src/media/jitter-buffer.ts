@@ -105,6 +105,8 @@ export class JitterBuffer {
   private readonly frames = new Map<number, Entry>();
   /** Recent playout outcomes by extended timestamp, oldest first. */
   private readonly outcomes = new Map<number, Outcome>();
+  /** How many of the outcomes are 'missed': with none, a packet in sequence has nothing to reclassify. */
+  private missedOutcomes = 0;
   private playing = false;
   /** Extended timestamp of the next frame to play. */
   private nextTs = 0;
@@ -233,17 +235,17 @@ export class JitterBuffer {
       const entry = this.frames.get(ts) as Entry;
       this.frames.delete(ts);
       this.nextTs = ts + this.frameTs;
-      this.outcomes.set(ts, 'played');
+      this.setOutcome(ts, 'played');
       this.setLastPlayed(entry.seq, ts);
       return { kind: 'frame', payload: entry.payload };
     }
     const missing = this.nextTs;
     this.nextTs += this.frameTs;
     if (gap) {
-      this.outcomes.set(missing, 'silence');
+      this.setOutcome(missing, 'silence');
       return { kind: 'silence' };
     }
-    this.outcomes.set(missing, 'missed');
+    this.setOutcome(missing, 'missed');
     this.countLost();
     this.counts.concealed++;
     return { kind: 'conceal' };
@@ -256,15 +258,15 @@ export class JitterBuffer {
       this.frames.delete(ts);
       this.counts.dropped++;
       this.setLastPlayed(entry.seq, ts);
-      this.outcomes.set(ts, 'dropped');
+      this.setOutcome(ts, 'dropped');
       this.nextTs = ts + this.frameTs;
       return;
     }
     // Skipping a missing frame conceals nothing, but the frame is lost all the same.
     if (this.inSilenceGap()) {
-      this.outcomes.set(this.nextTs, 'silence');
+      this.setOutcome(this.nextTs, 'silence');
     } else {
-      this.outcomes.set(this.nextTs, 'missed');
+      this.setOutcome(this.nextTs, 'missed');
       this.countLost();
     }
     this.nextTs += this.frameTs;
@@ -287,18 +289,26 @@ export class JitterBuffer {
       this.counts.lost--;
       if (ts > (this.lastPlayed?.ts ?? Number.POSITIVE_INFINITY)) this.lostSinceLastPlayed--;
     }
-    if (outcome !== undefined) this.outcomes.set(ts, 'late');
+    if (outcome !== undefined) this.setOutcome(ts, 'late');
     return this.count('late', 'late');
   }
 
   /** The sender skipped timestamps but no sequence number: frames concealed in between were silence, not loss. */
   private reclassifySilence(ts: number): void {
     const from = (this.lastPlayed as { ts: number }).ts;
-    for (const [t, outcome] of this.outcomes) {
-      if (t > from && t < ts && outcome === 'missed') this.outcomes.set(t, 'silence');
+    if (this.missedOutcomes > 0) {
+      for (const [t, outcome] of this.outcomes) {
+        if (t > from && t < ts && outcome === 'missed') this.setOutcome(t, 'silence');
+      }
     }
     this.counts.lost -= this.lostSinceLastPlayed;
     this.lostSinceLastPlayed = 0;
+  }
+
+  private setOutcome(ts: number, outcome: Outcome): void {
+    if (this.outcomes.get(ts) === 'missed') this.missedOutcomes--;
+    if (outcome === 'missed') this.missedOutcomes++;
+    this.outcomes.set(ts, outcome);
   }
 
   private setLastPlayed(seq: number, ts: number): void {
@@ -357,6 +367,7 @@ export class JitterBuffer {
   private resync(): void {
     this.frames.clear();
     this.outcomes.clear();
+    this.missedOutcomes = 0;
     this.playing = false;
     this.maxTs = undefined;
     this.maxSeq = undefined;
@@ -369,8 +380,9 @@ export class JitterBuffer {
 
   private pruneOutcomes(): void {
     const oldest = this.nextTs - OUTCOME_HISTORY_FRAMES * this.frameTs;
-    for (const t of this.outcomes.keys()) {
+    for (const [t, outcome] of this.outcomes) {
       if (t >= oldest) break;
+      if (outcome === 'missed') this.missedOutcomes--;
       this.outcomes.delete(t);
     }
   }

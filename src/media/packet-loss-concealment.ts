@@ -65,7 +65,8 @@ export class PacketLossConcealer {
 
   /** Takes a received frame; returns as many output samples, PLC_DELAY_SAMPLES behind. */
   good(frame: Int16Array): Int16Array {
-    const samples = Float64Array.from(frame);
+    // The typed-array constructor converts in one native copy (Float64Array.from iterates).
+    const samples = new Float64Array(frame);
     if (this.erased > 0) this.mergeInto(samples);
     return this.push(samples);
   }
@@ -170,12 +171,18 @@ export class PacketLossConcealer {
   private push(samples: Float64Array): Int16Array {
     const n = samples.length;
     const out = new Int16Array(n);
-    const joined = new Float64Array(HISTORY_LEN + n);
-    joined.set(this.history);
-    joined.set(samples, HISTORY_LEN);
+    // The output reads history then samples as one joined sequence, from HISTORY_LEN − PLC_DELAY_SAMPLES.
     const from = HISTORY_LEN - PLC_DELAY_SAMPLES;
-    for (let i = 0; i < n; i++) out[i] = toInt16(joined[from + i] as number);
-    this.history.set(joined.subarray(n));
+    const fromHistory = Math.min(n, PLC_DELAY_SAMPLES);
+    for (let i = 0; i < fromHistory; i++) out[i] = toInt16(this.history[from + i] as number);
+    for (let i = fromHistory; i < n; i++) out[i] = toInt16(samples[i - PLC_DELAY_SAMPLES] as number);
+    // The history keeps the last HISTORY_LEN samples of history + samples, shifted in place.
+    if (n >= HISTORY_LEN) {
+      this.history.set(samples.subarray(n - HISTORY_LEN));
+    } else {
+      this.history.copyWithin(0, n);
+      this.history.set(samples, HISTORY_LEN - n);
+    }
     return out;
   }
 }

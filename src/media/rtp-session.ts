@@ -4,7 +4,8 @@
 // whom to believe), RtpReceptionStats (RFC 3550 A.1/A.8) — and this file only wires them to
 // the socket, the clock and the events.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { SystemClock, TypedEmitter, errorMessage, type Clock } from '../util/index.js';
 import { parseRtcp, RtcpError, type RtcpPacket } from './rtcp-packet.js';
 import { RtpLatch, sameTransportAddress, type TransportAddress } from './rtp-latch.js';
@@ -77,6 +78,23 @@ export type RtpSessionEvents = {
   error: RtpError;
 };
 
+/**
+ * dgram resolves the address of every send, even an IP literal (dns.lookup, then a tick later
+ * the send): the media socket sends to a literal 50 times a second, so a literal is answered at
+ * once and only a name goes to dns.lookup.
+ */
+function literalFirstLookup(
+  hostname: string,
+  options: LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const literal = isIP(hostname);
+  if (literal !== 0) callback(null, hostname, literal);
+  // Node's dgram passes the socket's family as a number (4 or 6), though the typings say options.
+  else if (typeof options === 'number') dnsLookup(hostname, options, callback);
+  else dnsLookup(hostname, options, callback);
+}
+
 export class RtpSession {
   readonly events: TypedEmitter<RtpSessionEvents>;
   /** The bound address and port (the one to put in our SDP); still readable after close(). */
@@ -121,7 +139,7 @@ export class RtpSession {
 
   /** Binds the socket; rejects with RtpError('socket') if the address or port cannot be bound. */
   static open(opts: RtpSessionOptions): Promise<RtpSession> {
-    const socket = createSocket(isIPv6(opts.localAddress) ? 'udp6' : 'udp4');
+    const socket = createSocket({ type: isIPv6(opts.localAddress) ? 'udp6' : 'udp4', lookup: literalFirstLookup });
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
@@ -237,10 +255,16 @@ export class RtpSession {
     if (this.closed) throw new RtpError('closed', 'RTP session is closed');
     const { address, port } = this.latch.target;
     this.lastSent = this.clock.now();
-    this.socket.send(bytes, port, address, (err) => {
-      if (err) this.events.emit('error', new RtpError('socket', `RTP send to ${address}:${port}: ${errorMessage(err)}`, { cause: err }));
-    });
+    this.socket.send(bytes, port, address, this.afterSend);
   }
+
+  /** One callback for every packet, not a closure each: dgram's error names the address and port it was sent to. */
+  private readonly afterSend = (err: (Error & { address?: string; port?: number }) | null): void => {
+    if (!err) return;
+    const address = err.address ?? this.latch.target.address;
+    const port = err.port ?? this.latch.target.port;
+    this.events.emit('error', new RtpError('socket', `RTP send to ${address}:${port}: ${errorMessage(err)}`, { cause: err }));
+  };
 
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     const from: TransportAddress = { address: rinfo.address, port: rinfo.port };

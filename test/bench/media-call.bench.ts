@@ -9,8 +9,15 @@
 //     directions to WAV. CPU is
 //     process.cpuUsage() for us (this process: the phone, with the harness only waiting) and
 //     utime+stime from /proc/<pid>/stat for baresip, over the same interval, scaled to a minute;
-//     the idle rate of each, measured before the call, is printed beside it. RSS at the end of the
-//     call: process.memoryUsage() and VmRSS.
+//     the idle rate of each, measured before the call (the same process with the RtcClient up and
+//     no call), is printed beside it, and ours is split into the main thread's user and system
+//     time and the other threads' (V8's GC and compiler helpers, libuv's pool; /proc/self/task).
+//     Beside them the Node floor: a bare Node child with only the call's event rate (a 20 ms
+//     pacer sending, 50 datagrams a second in; fixtures/media-floor-child.ts), no media work.
+//     RSS at the end of the call: process.memoryUsage() and VmRSS. What differs: baresip 1.0 has
+//     no null audio player module, so `audio_player null,null` leaves it without a player (it
+//     decodes and sndfile records, but nothing plays out on a clock), while our call runs the
+//     jitter buffer, concealment and playout every 20 ms.
 // (p) Pacing. One AudioPipeline (tone:1000 → PCMU, null speaker, RTCP on) on an RtpSession sends
 //     to a socket in a worker thread, which timestamps arrivals on its own event loop. Packet k
 //     should arrive (RTP timestamp − first)/8 ms after the first; the deviation from that
@@ -24,8 +31,10 @@
 //     and then 8 request loops back to back (as much as the server takes).
 // Numbers only: nothing is asserted. Everything started is stopped at the end, also on an error.
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
@@ -35,12 +44,14 @@ import { RtcClient, type Session } from '../../src/rtc/index.js';
 import { DEFAULT_TIMERS } from '../../src/sip/transaction/index.js';
 import { SystemClock } from '../../src/util/index.js';
 import { startBaresip, type Baresip } from '../lab/lib/baresip.js';
-import { stopAll, waitFor } from '../lab/lib/process.js';
+import { startProcess, stopAll, waitFor } from '../lab/lib/process.js';
 import type { BenchWorkerData, BenchWorkerMessage } from './fixtures/media-bench-worker.js';
 
 const CALL_S = Number(process.argv[2] ?? 20);
 const PACING_S = Number(process.argv[3] ?? 10);
 const IDLE_S = 5;
+const FLOOR_S = 10;
+const FLOOR_CHILD = new URL('./fixtures/media-floor-child.js', import.meta.url);
 const HOST = '127.0.0.1';
 const base = 46000 + Math.floor(Math.random() * 150) * 10;
 const WORKER = new URL('./fixtures/media-bench-worker.js', import.meta.url);
@@ -65,11 +76,70 @@ const ourCpuS = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
+/** Our CPU seconds split: the main thread's user and system time, and all other threads (V8's GC and compiler helpers, libuv's pool). */
+interface CpuSplit {
+  readonly mainUser: number;
+  readonly mainSystem: number;
+  readonly helpers: number;
+}
+
+function ourCpuSplit(): CpuSplit {
+  const all = process.cpuUsage();
+  // Node 20 has no per-thread CPU usage: the main thread's task has the process's id.
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const [user, system] = [Number(fields[11]) / CLK_TCK, Number(fields[12]) / CLK_TCK];
+  return { mainUser: user, mainSystem: system, helpers: (all.user + all.system) / 1e6 - user - system };
+}
+
+interface CpuOver {
+  readonly ours: number;
+  readonly baresip: number;
+  readonly split: CpuSplit;
+}
+
 /** CPU seconds both processes use over `ms`. */
-async function cpuOver(ms: number, baresipPid: number): Promise<{ ours: number; baresip: number }> {
-  const [o0, b0] = [ourCpuS(), procCpuS(baresipPid)];
+async function cpuOver(ms: number, baresipPid: number): Promise<CpuOver> {
+  const [o0, s0, b0] = [ourCpuS(), ourCpuSplit(), procCpuS(baresipPid)];
   await sleep(ms);
-  return { ours: ourCpuS() - o0, baresip: procCpuS(baresipPid) - b0 };
+  const [o1, s1] = [ourCpuS(), ourCpuSplit()];
+  return {
+    ours: o1 - o0,
+    baresip: procCpuS(baresipPid) - b0,
+    split: { mainUser: s1.mainUser - s0.mainUser, mainSystem: s1.mainSystem - s0.mainSystem, helpers: s1.helpers - s0.helpers },
+  };
+}
+
+/**
+ * What Node costs for a call's event rate alone: a child process with a 20 ms pacer sending
+ * 172-byte datagrams and a socket receiving 50 a second (sent from here, 10 ms out of phase
+ * with its ticks, as a peer's packets are), doing nothing else. CPU-s per minute of the child.
+ */
+async function nodeFloor(): Promise<number> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, HOST, () => resolve()));
+  const child = startProcess('node-floor', process.execPath, [fileURLToPath(FLOOR_CHILD), String(sock.address().port)]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await waitFor('the floor child to bind', () => /^\d+\n/.test(child.output()), 10_000);
+    const port = Number.parseInt(child.output(), 10);
+    const datagram = Buffer.alloc(172);
+    const t0 = performance.now() + 10;
+    let k = 0;
+    const tick = (): void => {
+      sock.send(datagram, port, HOST);
+      k++;
+      timer = setTimeout(tick, t0 + k * 20 - performance.now());
+    };
+    timer = setTimeout(tick, 10);
+    await sleep(2000);
+    const c0 = procCpuS(child.pid);
+    await sleep(FLOOR_S * 1000);
+    return ((procCpuS(child.pid) - c0) / FLOOR_S) * 60;
+  } finally {
+    clearTimeout(timer);
+    await child.stop();
+    sock.close();
+  }
 }
 
 async function cpuBenchmark(dir: string): Promise<void> {
@@ -87,7 +157,9 @@ async function cpuBenchmark(dir: string): Promise<void> {
   const perMin = (cpuS: number, overS: number): string => `${((cpuS / overS) * 60).toFixed(2)} s/min`;
   try {
     const idle = await cpuOver(IDLE_S * 1000, bob.process.pid);
+    const floor = await nodeFloor();
     console.log(`\n(c) one G.711 call of ${CALL_S} s, our phone ↔ baresip 1.0.0 on loopback (CLK_TCK ${CLK_TCK})`);
+    console.log(`  Node floor: a bare Node process with only the call's events (20 ms timer sending 172 B, 50 datagrams/s in): ${floor.toFixed(2)} s/min`);
     console.log('                                 CPU in the call    idle before     RSS at the end');
     // First as baresip runs (its sndfile records to WAV), then with our speaker on the null device.
     for (const [label, spec] of [['speaker file:', `file:${join(dir, 'heard.wav')}`], ['speaker null', 'null']] as const) {
@@ -102,6 +174,9 @@ async function cpuBenchmark(dir: string): Promise<void> {
       s.hangup();
       await waitFor('the call to end', () => s.state === 'ended', 10_000);
       console.log(`  our phone, ${label.padEnd(19)} ${perMin(call.ours, CALL_S).padEnd(18)} ${perMin(idle.ours, IDLE_S).padEnd(15)} ${rss.ours.toFixed(1)} MiB`);
+      const split = (c: CpuSplit, overS: number): string => `main thread user ${perMin(c.mainUser, overS)}, system ${perMin(c.mainSystem, overS)}; other threads ${perMin(c.helpers, overS)}`;
+      console.log(`    ours in the call: ${split(call.split, CALL_S)}`);
+      console.log(`    ours idle before: ${split(idle.split, IDLE_S)}`);
       console.log(`  baresip (ausine, sndfile)     ${perMin(call.baresip, CALL_S).padEnd(18)} ${perMin(idle.baresip, IDLE_S).padEnd(15)} ${rss.baresip.toFixed(1)} MiB`);
       if (stats && quality) {
         console.log(`    our side: sent ${stats.sent}, received ${stats.received}, lost ${stats.lost}, late ${stats.late}, concealed ${stats.concealed}, ` +
@@ -254,7 +329,7 @@ async function main(): Promise<void> {
   const deadline = setTimeout(() => {
     console.error('the benchmark took too long: stopping');
     void stopAll().finally(() => process.exit(1));
-  }, (IDLE_S + 2 * CALL_S + 4 * PACING_S + 60) * 1000);
+  }, (IDLE_S + FLOOR_S + 2 * CALL_S + 4 * PACING_S + 70) * 1000);
   try {
     await cpuBenchmark(dir);
     console.log(`\n(p) RTP send pacing of one call's pipeline, ${PACING_S} s each, arrivals timestamped in a worker thread`);

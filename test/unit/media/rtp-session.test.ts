@@ -205,3 +205,22 @@ test('opening on a port that is taken rejects with RtpError socket', async (t) =
     (e: unknown) => e instanceof RtpError && e.code === 'socket',
   );
 });
+
+test('a remote given by name instead of an IP literal is still resolved and sent to', async (t) => {
+  const sock = await rawSocket(t);
+  const got = new Promise<Buffer>((resolve) => sock.once('message', (msg) => resolve(msg)));
+  const s = await open(t, { remote: { address: 'localhost', port: sock.address().port } });
+  s.send(new Uint8Array(160), 160);
+  const msg = await got;
+  assert.equal(msg.length, 12 + 160);
+});
+
+test('a send the kernel refuses is reported as an error event naming the address it went to', async (t) => {
+  // Broadcast without SO_BROADCAST: sendmsg fails with EACCES.
+  const s = await open(t, { remote: { address: '255.255.255.255', port: 9 } });
+  const errors = record(s, 'error');
+  s.send(new Uint8Array(160), 160);
+  const [err] = await errors.until(1);
+  assert.ok(err instanceof RtpError && err.code === 'socket');
+  assert.match(err.message, /RTP send to 255\.255\.255\.255:9: /);
+});
