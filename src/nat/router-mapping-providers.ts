@@ -20,7 +20,20 @@ const RETRY_SEARCH_MS = 60_000;
 
 const key = (kind: SocketKind, local: TransportAddress) => `${kind}|${local.address}|${local.port}`;
 
-abstract class RouterProvider<M, R> implements MappingProvider {
+/** What both mappers (UpnpMapper, PortControlMapper) offer: map, renew by themselves, unmap, close. */
+interface RouterMapper<R> {
+  map(internalPort: number, protocol: 'udp' | 'tcp', externalPortHint?: number): Promise<R>;
+  unmap(mapping: R): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A mapping either router gave: the public address and port it forwards to us. */
+interface RouterMapping {
+  readonly externalAddress: string;
+  readonly externalPort: number;
+}
+
+abstract class RouterProvider<M extends RouterMapper<R>, R extends RouterMapping> implements MappingProvider {
   abstract readonly name: PortMapping['via'];
   private opened: Promise<M | undefined> | undefined;
   private failedAtMs: number | undefined;
@@ -32,11 +45,8 @@ abstract class RouterProvider<M, R> implements MappingProvider {
     private readonly onError: (err: unknown, context: string) => void,
   ) {}
 
+  /** Finds the router and opens its mapper (the only per-protocol step). */
   protected abstract open(): Promise<M>;
-  protected abstract mapOn(mapper: M, internalPort: number, protocol: 'udp' | 'tcp'): Promise<R>;
-  protected abstract answer(r: R): { address: string; port: number };
-  protected abstract unmapOn(mapper: M, r: R): Promise<void>;
-  protected abstract closeMapper(mapper: M): Promise<void>;
 
   private mapper(): Promise<M | undefined> {
     if (this.failedAtMs !== undefined && this.clock.now() - this.failedAtMs < RETRY_SEARCH_MS) return Promise.resolve(undefined);
@@ -56,10 +66,9 @@ abstract class RouterProvider<M, R> implements MappingProvider {
     if (!this.settings().enabled) return undefined;
     const m = await this.mapper();
     if (!m) return undefined;
-    const r = await this.mapOn(m, req.local.port, 'udp');
+    const r = await m.map(req.local.port, 'udp', req.local.port);
     this.mine.set(key(req.kind, req.local), r);
-    const a = this.answer(r);
-    return { address: a.address, port: a.port, via: this.name };
+    return { address: r.externalAddress, port: r.externalPort, via: this.name };
   }
 
   async release(kind: SocketKind, local: TransportAddress): Promise<void> {
@@ -67,13 +76,13 @@ abstract class RouterProvider<M, R> implements MappingProvider {
     const r = this.mine.get(k);
     this.mine.delete(k);
     const m = this.opened ? await this.opened : undefined;
-    if (r !== undefined && m) await this.unmapOn(m, r).catch((err: unknown) => this.onError(err, `${this.name}: delete mapping`));
+    if (r !== undefined && m) await m.unmap(r).catch((err: unknown) => this.onError(err, `${this.name}: delete mapping`));
   }
 
   async close(): Promise<void> {
     const m = this.opened ? await this.opened : undefined;
     this.mine.clear();
-    if (m) await this.closeMapper(m);
+    if (m) await m.close();
   }
 }
 
@@ -86,22 +95,6 @@ export class UpnpProvider extends RouterProvider<UpnpMapper, UpnpMapping> {
     await mapper.reclaimStale().catch(() => []);
     return mapper;
   }
-
-  protected mapOn(m: UpnpMapper, port: number, protocol: 'udp' | 'tcp'): Promise<UpnpMapping> {
-    return m.map(port, protocol, port);
-  }
-
-  protected answer(r: UpnpMapping): { address: string; port: number } {
-    return { address: r.externalAddress, port: r.externalPort };
-  }
-
-  protected unmapOn(m: UpnpMapper, r: UpnpMapping): Promise<void> {
-    return m.unmap(r);
-  }
-
-  protected closeMapper(m: UpnpMapper): Promise<void> {
-    return m.close();
-  }
 }
 
 /** PCP (RFC 6887), falling back to NAT-PMP (RFC 6886), at the default gateway. */
@@ -111,21 +104,5 @@ export class PcpProvider extends RouterProvider<PortControlMapper, PortControlMa
   protected async open(): Promise<PortControlMapper> {
     const { mapper } = await openPortControlMapper({ mapper: { lifetimeS: this.settings().leaseS, clock: this.clock } });
     return mapper;
-  }
-
-  protected mapOn(m: PortControlMapper, port: number, protocol: 'udp' | 'tcp'): Promise<PortControlMapping> {
-    return m.map(port, protocol, port);
-  }
-
-  protected answer(r: PortControlMapping): { address: string; port: number } {
-    return { address: r.externalAddress, port: r.externalPort };
-  }
-
-  protected unmapOn(m: PortControlMapper, r: PortControlMapping): Promise<void> {
-    return m.unmap(r);
-  }
-
-  protected closeMapper(m: PortControlMapper): Promise<void> {
-    return m.close();
   }
 }

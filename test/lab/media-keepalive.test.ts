@@ -16,7 +16,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { startLabBob, type Baresip } from './lib/baresip.js';
 import { assertHeard, baresipRecording, dbfs, decRecordings, heardText, listen, ourRecording, type Recording } from './lib/call-tones.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
-import { NatLab } from './lib/nat-lab.js';
+import { NatLab, LAB_BOB as BOB, LAB_DOMAIN as DOMAIN, LAB_KAMAILIO as KAM } from './lib/nat-lab.js';
 import { NatPhone } from './lib/nat-phone.js';
 import { nsExec, nsSysctl } from './lib/netns.js';
 import { stopAll } from './lib/process.js';
@@ -24,9 +24,6 @@ import { stopAll } from './lib/process.js';
 const UDP_TIMEOUT_S = 5;
 const KEEPALIVE_S = 2;
 const HOLD_MS = 3 * UDP_TIMEOUT_S * 1000 + 1500;
-const KAM = '203.0.113.12';
-const BOB = '203.0.113.13';
-const DOMAIN = 'lab.test';
 /** One RTP port, so the conntrack entry to look for is known. */
 const RTP_PORT = 30000;
 /** RTP packets each way before the hold: 2.5 s at 20 ms, enough for baresip's recording to judge. */

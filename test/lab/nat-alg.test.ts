@@ -17,14 +17,11 @@ import { tempDir } from '../helpers/tmp.js';
 import { startLabBob, type Baresip } from './lib/baresip.js';
 import { assertHeard, baresipRecording, decRecordings, listen, ourRecording } from './lib/call-tones.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
-import { NatLab } from './lib/nat-lab.js';
+import { NatLab, LAB_BOB as BOB, LAB_DOMAIN as DOMAIN, LAB_KAMAILIO as KAM } from './lib/nat-lab.js';
 import { NamespacedDaemon, type Json } from './lib/nat-phone.js';
 import { nsExec, runCommand } from './lib/netns.js';
 import { stopAll, waitFor } from './lib/process.js';
 
-const KAM = '203.0.113.12';
-const BOB = '203.0.113.13';
-const DOMAIN = 'lab.test';
 /** RTP packets each way a call waits for: 2.5 s of audio at 20 ms. */
 const CALL_PACKETS = 125;
 /** The tone capture device's peak (SineSource's default): the level our tone is sent at. */

@@ -15,16 +15,13 @@ import { CLI } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startBaresip, type Baresip } from './lib/baresip.js';
 import { startKamailio, type Kamailio } from './lib/kamailio.js';
-import { NatLab, type NatKind } from './lib/nat-lab.js';
+import { NatLab, type NatKind, LAB_BOB as BOB, LAB_DOMAIN as DOMAIN, LAB_KAMAILIO as KAM } from './lib/nat-lab.js';
 import { NamespacedDaemon, type Json } from './lib/nat-phone.js';
 import { ipIn, nsExec, nsSysctl, runCommand } from './lib/netns.js';
 import { stopAll } from './lib/process.js';
 
 const UDP_TIMEOUT_S = 5;
 const IDLE_MS = 3 * UDP_TIMEOUT_S * 1000 + 1500;
-const KAM = '203.0.113.12';
-const BOB = '203.0.113.13';
-const DOMAIN = 'lab.test';
 const CONES: ReadonlyArray<{ readonly kind: NatKind; readonly i: number; readonly key?: string }> = [
   { kind: 'full-cone', i: 0 }, { kind: 'restricted-cone', i: 1 }, { kind: 'port-restricted-cone', i: 2 },
   // Most home routers answer a closed UDP port on the LAN with ICMP (as the lab's do); this one

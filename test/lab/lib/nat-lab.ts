@@ -16,6 +16,11 @@ import { join } from 'node:path';
 import { NamespaceGroup, createVeth, ipIn, nsExec, nsSysctl } from './netns.js';
 import { startProcess, waitFor, type LabProcess } from './process.js';
 
+
+/** The lab's public side as the NAT tests use it: kamailio (registrar/proxy), baresip far ends, the SIP domain. */
+export const LAB_KAMAILIO = '203.0.113.12';
+export const LAB_BOB = '203.0.113.13';
+export const LAB_DOMAIN = 'lab.test';
 export type NatKind = 'full-cone' | 'restricted-cone' | 'port-restricted-cone' | 'symmetric' | 'udp-blocked';
 
 export interface NatRouterSpec {
