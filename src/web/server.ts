@@ -6,6 +6,7 @@ import { SimHardware, type Hardware } from '../hal/index.js';
 import { RegistryError, describeAllowed, formatValue, parseText, resolveKey, type Registry, type SettingEntry } from '../registry/index.js';
 import type { Clock } from '../util/clock.js';
 import type { AdminCredentials } from './admin-credentials.js';
+import { prepareBody, sendPrepared, type PreparedBody } from './prepared-body.js';
 import type { Status, StatusSource } from './status.js';
 
 export interface WebOptions {
@@ -31,6 +32,10 @@ export interface WebCalls {
 
 const MAX_LOGIN_FAILURES_PER_MIN = 5;
 const MAX_SESSIONS = 64;
+// Browsers revalidate every time (no-cache) and get 304 while the ETag holds; the settings list
+// is for the logged-in browser only (private).
+const PAGE_CACHE_CONTROL = 'no-cache';
+const API_CACHE_CONTROL = 'private, no-cache';
 
 interface Session {
   expiresAtMs: number;
@@ -114,9 +119,11 @@ export function buildServer(opts: WebOptions): FastifyInstance {
     return reply.code(status).send({ error: err.code ?? 'error', message: status === 500 ? 'internal error' : err.message });
   });
 
-  app.get('/', async (_req, reply) =>
-    reply.type('text/html').send(`<!doctype html><meta charset="utf-8"><title>deskphone-agent</title><h1>deskphone-agent ${opts.version}</h1><p>Board: ${opts.board}. The API is under <code>/api/</code> (status: <a href="/api/status">/api/status</a>).</p>`),
+  const page = prepareBody(
+    `<!doctype html><meta charset="utf-8"><title>deskphone-agent</title><h1>deskphone-agent ${opts.version}</h1><p>Board: ${opts.board}. The API is under <code>/api/</code> (status: <a href="/api/status">/api/status</a>).</p>`,
+    'text/html',
   );
+  app.get('/', async (req, reply) => sendPrepared(req, reply, page, PAGE_CACHE_CONTROL));
 
   app.post('/api/session', async (req, reply) => {
     const ip = req.socket.remoteAddress ?? '?';
@@ -125,13 +132,19 @@ export function buildServer(opts: WebOptions): FastifyInstance {
     if (recent.length >= MAX_LOGIN_FAILURES_PER_MIN) {
       return reply.code(429).header('retry-after', '60').send({ error: 'too-many-attempts', message: 'too many failed logins; wait a minute' });
     }
+    // The attempt counts as failed while its password is checked (off the event loop), so logins
+    // sent at once cannot pass the limit together; a good password takes its mark back.
+    if (loginFailures.size > 1000) loginFailures.clear();
+    recent.push(now);
+    loginFailures.set(ip, recent);
     const body = req.body as { password?: unknown } | undefined;
-    if (typeof body?.password !== 'string' || !opts.credentials.verifyPassword(body.password)) {
-      recent.push(now);
-      if (loginFailures.size > 1000) loginFailures.clear();
-      loginFailures.set(ip, recent);
+    if (typeof body?.password !== 'string' || !(await opts.credentials.verifyPassword(body.password))) {
       return reply.code(401).send({ error: 'bad-password', message: 'wrong password' });
     }
+    // Concurrent attempts replace the list in the map: take the mark back from the current one.
+    const current = loginFailures.get(ip);
+    const mark = current?.indexOf(now) ?? -1;
+    if (mark >= 0) current?.splice(mark, 1);
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string);
     const token = randomBytes(32).toString('base64url');
     const timeoutS = opts.registry.getNumber('web.sessionTimeoutS');
@@ -151,7 +164,9 @@ export function buildServer(opts: WebOptions): FastifyInstance {
     problems: opts.status.problems(),
   }));
 
-  app.get('/api/registry', async () => ({ settings: opts.registry.list().map((e) => publicEntry(e)) }));
+  const settingsList = new SettingsListCache(opts.registry);
+  app.addHook('onClose', async () => settingsList.close());
+  app.get('/api/registry', async (req, reply) => sendPrepared(req, reply, settingsList.body(), API_CACHE_CONTROL));
 
   app.get<{ Params: { key: string } }>('/api/registry/:key', async (req) => {
     const { key, spec } = resolveKey(req.params.key);
@@ -185,6 +200,36 @@ export function buildServer(opts: WebOptions): FastifyInstance {
   registerSimRoutes(app, opts.hardware);
   if (opts.calls) registerCallRoutes(app, opts.calls);
   return app;
+}
+
+/**
+ * GET /api/registry's body, serialised once per change of the settings instead of per request.
+ * A change event drops it; so does a new registry generation, which also covers a reload whose
+ * values differ only in what is set explicitly (isDefault), which announces no change.
+ */
+class SettingsListCache {
+  private cached: { readonly generation: number; readonly body: PreparedBody } | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly registry: Registry) {
+    this.unsubscribe = registry.subscribe(['*'], () => {
+      this.cached = undefined;
+    });
+  }
+
+  body(): PreparedBody {
+    const generation = this.registry.generation;
+    if (this.cached?.generation !== generation) {
+      const text = JSON.stringify({ settings: this.registry.list().map((e) => publicEntry(e)) });
+      this.cached = { generation, body: prepareBody(text, 'application/json; charset=utf-8') };
+    }
+    return this.cached.body;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.cached = undefined;
+  }
 }
 
 /** DESIGN.md: POST /api/calls { target, account? } → 201 { id }; answer; DELETE hangs up or rejects. */

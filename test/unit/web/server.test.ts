@@ -119,3 +119,87 @@ test('the admin password has a minimum length and tokens are stored only as hash
   assert.ok(!file.includes(token));
   assert.ok(new AdminCredentials(dir).verifyToken(token));
 });
+
+test('the page is served with an ETag and answers 304 to a browser that has it', async () => {
+  const { app } = setup();
+  const first = await app.inject({ method: 'GET', url: '/', ...LOCAL });
+  assert.equal(first.statusCode, 200);
+  assert.equal(first.headers['content-type'], 'text/html');
+  assert.equal(first.headers['cache-control'], 'no-cache');
+  assert.match(first.body, /<h1>deskphone-agent 9\.9\.9<\/h1>/);
+  const etag = first.headers.etag as string;
+  assert.match(etag, /^"[\w-]+"$/);
+  const again = await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': etag }, ...LOCAL });
+  assert.equal(again.statusCode, 304);
+  assert.equal(again.body, '');
+  assert.equal(again.headers.etag, etag);
+  assert.equal(again.headers['cache-control'], 'no-cache');
+  assert.equal((await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': `W/"other", W/${etag}` }, ...LOCAL })).statusCode, 304, 'weak comparison, a list');
+  assert.equal((await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': '"other"' }, ...LOCAL })).statusCode, 200);
+  const head = await app.inject({ method: 'HEAD', url: '/', ...LOCAL });
+  assert.equal(head.statusCode, 200);
+  assert.equal(head.headers.etag, etag);
+});
+
+test('the settings list keeps its ETag until a setting changes, and is sent again after', async () => {
+  const { app, registry } = setup();
+  const list = async (headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: '/api/registry', headers, ...LOCAL });
+  const first = await list();
+  assert.equal(first.headers['cache-control'], 'private, no-cache');
+  assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
+  const etag = first.headers.etag as string;
+  assert.equal((await list()).headers.etag, etag, 'the same bytes while nothing changes');
+  assert.equal((await list({ 'if-none-match': etag })).statusCode, 304);
+
+  // Over HTTP, from this process and from another one (the CLI writes the file; reload() adopts it).
+  assert.equal((await app.inject({ method: 'PUT', url: '/api/registry/nat.strategy', payload: { value: 'stun' }, ...LOCAL })).statusCode, 200);
+  const changed = await list({ 'if-none-match': etag });
+  assert.equal(changed.statusCode, 200);
+  assert.notEqual(changed.headers.etag, etag);
+  assert.equal((changed.json().settings as Array<{ key: string; value: unknown }>).find((s) => s.key === 'nat.strategy')?.value, 'stun');
+  registry.set('nat.strategy', 'auto');
+  assert.equal((await list()).headers.etag, etag, 'the same content has the same tag again');
+  const other = Registry.open(registry.dataDir);
+  other.set('accounts.home.user', 'alice');
+  registry.reload();
+  const withAccount = await list({ 'if-none-match': etag });
+  assert.equal(withAccount.statusCode, 200);
+  assert.ok((withAccount.json().settings as Array<{ key: string }>).some((s) => s.key === 'accounts.home.user'));
+  for (const key of ['accounts.home.user', 'nat.strategy', 'sip.localPort']) {
+    const one = (await app.inject({ method: 'GET', url: `/api/registry/${key}`, ...LOCAL })).json();
+    assert.deepEqual((withAccount.json().settings as Array<{ key: string }>).find((s) => s.key === key), one, `${key} as GET /api/registry/${key} has it`);
+  }
+});
+
+test('a conditional request is authorised first: no 304 without a token', async () => {
+  const { app, credentials } = setup();
+  const etag = (await app.inject({ method: 'GET', url: '/api/registry', ...LOCAL })).headers.etag as string;
+  credentials.setPassword('correct horse battery');
+  const res = await app.inject({ method: 'GET', url: '/api/registry', headers: { 'if-none-match': etag }, ...REMOTE });
+  assert.equal(res.statusCode, 401);
+  assert.equal(res.headers.etag, undefined);
+});
+
+test('logins that run at once count against the limit before their passwords are checked', async () => {
+  const { app, credentials } = setup();
+  credentials.setPassword('correct horse battery');
+  const tries = await Promise.all(Array.from({ length: 8 }, (_, i) => app.inject({ method: 'POST', url: '/api/session', payload: { password: `guess${i}` }, remoteAddress: '198.51.100.11' })));
+  assert.deepEqual(tries.map((r) => r.statusCode).sort(), [401, 401, 401, 401, 401, 429, 429, 429]);
+  // A good password from another address still logs in, and the limit is per address.
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: { password: 'correct horse battery' }, remoteAddress: '198.51.100.12' })).statusCode, 201);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: { password: 'correct horse battery' }, remoteAddress: '198.51.100.11' })).statusCode, 429);
+});
+
+test('successful logins do not use up the limit', async () => {
+  const { app, credentials } = setup();
+  credentials.setPassword('correct horse battery');
+  const codes: number[] = [];
+  for (let i = 0; i < 7; i++) codes.push((await app.inject({ method: 'POST', url: '/api/session', payload: { password: 'correct horse battery' }, remoteAddress: '198.51.100.13' })).statusCode);
+  assert.deepEqual(codes, [201, 201, 201, 201, 201, 201, 201]);
+  // Also when they run at once beside failing ones: two good and two bad leave two marks.
+  const mixed = await Promise.all(Array.from({ length: 4 }, (_, i) => app.inject({ method: 'POST', url: '/api/session', payload: { password: i % 2 ? 'correct horse battery' : `guess${i}` }, remoteAddress: '198.51.100.14' })));
+  assert.deepEqual(mixed.map((r) => r.statusCode), [401, 201, 401, 201]);
+  const after: number[] = [];
+  for (let i = 0; i < 4; i++) after.push((await app.inject({ method: 'POST', url: '/api/session', payload: { password: 'wrong' }, remoteAddress: '198.51.100.14' })).statusCode);
+  assert.deepEqual(after, [401, 401, 401, 429]);
+});
