@@ -26,11 +26,18 @@
 //                          GET /favicon.ico (a browser asks; 404), both at once, once a second.
 //   + page + API per s     the same plus the two API calls a settings page shows, /api/status and
 //                          /api/registry, all four at once, once a second.
+//   + page + API on a tick the same four, 4 page loads a second, each aimed at a tick of the
+//                          pacer: sent 0, 0.25, 0.5, 0.75 or 1 ms (in turn) before the tick is
+//                          due, so the server works on it just as the tick's timer comes due.
+//                          What one page load does to the tick it lands on, which a page load
+//                          a second at a random phase hits too rarely to show in a p99; printed
+//                          at the end of the line: p50 / p90 / max deviation of those ticks.
 //   + flood (8 loops)      those four requests in 8 loops back to back: as much as the server
 //                          takes, a stress reading, not a use case.
 //   + stand-in per s       the stand-in web server media-call.bench.ts (p) used (an 85 KB page,
 //                          a 160 KB script, two JSON calls built per request) instead of the
-//                          daemon's, all four at once once a second, so the numbers compare.
+//                          daemon's, all four at once once a second, so the numbers compare;
+//                          and aimed at ticks like the daemon's.
 // With `runs` > 1 the readings repeat in turn and every line is printed. Numbers only: nothing is
 // asserted. Everything started is stopped at the end, also on an error.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,7 +53,7 @@ import { SystemClock } from '../../src/util/index.js';
 import { AdminCredentials } from '../../src/web/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import type { BenchWorkerData, BenchWorkerMessage } from './fixtures/media-bench-worker.js';
-import type { PacingLoadData, PacingLoadMessage } from './fixtures/media-pacing-load.js';
+import type { PacingLoadData, PacingLoadMessage, PacingSchedule } from './fixtures/media-pacing-load.js';
 
 const PACING_S = Number(process.argv[2] ?? 10);
 const RUNS = Number(process.argv[3] ?? 1);
@@ -125,6 +132,25 @@ function spread(values: readonly number[]): Deviation {
   return { p50: percentile(off, 50), p99: percentile(off, 99), max: off.at(-1) ?? 0 };
 }
 
+/** When packet 0 was due, in this thread's performance.now() ms: the median of each send time less its place in the schedule. */
+function schedulePhase(timestamps: readonly number[], atMs: readonly number[]): number {
+  const t0 = timestamps[0] as number;
+  const phases = atMs.map((a, i) => a - (((timestamps[i] as number) - t0) >>> 0) / 8);
+  return percentile(phases.sort((x, y) => x - y), 50);
+}
+
+/** How far off schedule (as scheduleDeviation) the ticks due at `aimedAtMs` (epoch ms) were sent, sorted. */
+function aimedTicks(timestamps: readonly number[], atMs: readonly number[], aimedAtMs: readonly number[]): number[] {
+  const t0 = timestamps[0] as number;
+  const phase = schedulePhase(timestamps, atMs);
+  const byTick = new Map(atMs.map((a, i) => [Math.round((((timestamps[i] as number) - t0) >>> 0) / 160), a]));
+  return aimedAtMs.flatMap((due) => {
+    const tick = Math.round((due - performance.timeOrigin - phase) / 20);
+    const sentAt = byTick.get(tick);
+    return sentAt === undefined ? [] : [Math.abs(sentAt - phase - tick * 20)];
+  }).sort((x, y) => x - y);
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
@@ -135,16 +161,23 @@ interface WebLoad {
   readonly server: 'daemon' | 'stand-in' | 'none';
   readonly paths: readonly string[];
   readonly burstEveryMs?: number;
+  /** Aim each burst at a tick, sent this long before it is due (in turn). */
+  readonly aimLeadsMs?: readonly number[];
 }
 
 const PAGE = ['/', '/favicon.ico'];
 const PAGE_AND_API = ['/', '/favicon.ico', '/api/status', '/api/registry'];
+const STAND_IN = ['/', '/app.js', '/api/status', '/api/settings'];
+const AIM_LEADS_MS = [0, 0.25, 0.5, 0.75, 1];
+const AIM_EVERY_MS = 250;
 const LOADS: readonly WebLoad[] = [
   { label: 'one call', server: 'none', paths: [] },
   { label: '+ page load per s', server: 'daemon', paths: PAGE, burstEveryMs: 1000 },
   { label: '+ page + API per s', server: 'daemon', paths: PAGE_AND_API, burstEveryMs: 1000 },
+  { label: '+ page + API on a tick', server: 'daemon', paths: PAGE_AND_API, burstEveryMs: AIM_EVERY_MS, aimLeadsMs: AIM_LEADS_MS },
   { label: '+ flood (8 loops)', server: 'daemon', paths: PAGE_AND_API },
-  { label: '+ stand-in per s', server: 'stand-in', paths: ['/', '/app.js', '/api/status', '/api/settings'], burstEveryMs: 1000 },
+  { label: '+ stand-in per s', server: 'stand-in', paths: STAND_IN, burstEveryMs: 1000 },
+  { label: '+ stand-in on a tick', server: 'stand-in', paths: STAND_IN, burstEveryMs: AIM_EVERY_MS, aimLeadsMs: AIM_LEADS_MS },
 ];
 
 async function pacingRun(web: WebLoad, daemonUrl: string, token: string): Promise<void> {
@@ -179,6 +212,7 @@ async function pacingRun(web: WebLoad, daemonUrl: string, token: string): Promis
       const data: PacingLoadData = {
         baseUrl, paths: web.paths, concurrency: 8, headers: web.server === 'daemon' ? { authorization: `Bearer ${token}` } : {},
         ...(web.burstEveryMs === undefined ? {} : { burstEveryMs: web.burstEveryMs }),
+        ...(web.aimLeadsMs === undefined ? {} : { aimLeadsMs: web.aimLeadsMs }),
       };
       load = startWorker<PacingLoadMessage>(LOAD, data, 'http-load');
       await load.next();
@@ -186,13 +220,24 @@ async function pacingRun(web: WebLoad, daemonUrl: string, token: string): Promis
     const load1 = loadavg()[0] ?? 0;
     loopDelay.enable();
     await pipeline.start();
-    await sleep(PACING_S * 1000);
+    if (web.aimLeadsMs && load) {
+      await sleep(500);
+      load.worker.postMessage({ kind: 'schedule', firstDueMs: performance.timeOrigin + schedulePhase(sent.timestamps, sent.atMs), ptimeMs: 20 } satisfies PacingSchedule);
+      await sleep(PACING_S * 1000 - 500);
+    } else {
+      await sleep(PACING_S * 1000);
+    }
     loopDelay.disable();
     await pipeline.close();
     let served = '';
+    let aimed = '';
     if (load) {
       load.worker.postMessage('stop');
       const r = await load.next();
+      if (r.kind === 'load' && r.aimedAtMs.length > 0) {
+        const hit = aimedTicks(sent.timestamps, sent.atMs, r.aimedAtMs);
+        aimed = `; the ${hit.length} ticks aimed at, p50 / p90 / max ${percentile(hit, 50).toFixed(2)} / ${percentile(hit, 90).toFixed(2)} / ${(hit.at(-1) ?? Number.NaN).toFixed(2)}`;
+      }
       if (r.kind === 'load') {
         served = `, web: ${(r.requests / PACING_S).toFixed(0)} requests/s (${r.notModified} of ${r.requests} were 304; ` +
           `${((r.bytes / PACING_S) / 2 ** 10).toFixed(0)} KiB/s), ${r.failures} failed`;
@@ -205,7 +250,7 @@ async function pacingRun(web: WebLoad, daemonUrl: string, token: string): Promis
     const triple = (d: Deviation): string => `${ms(d.p50)} / ${ms(d.p99)} / ${ms(d.max)}`.padEnd(24);
     console.log(`  ${web.label.padEnd(22)} ${load1.toFixed(2).padEnd(6)} ${String(result.arrivalsMs.length).padEnd(8)} ` +
       `${triple(scheduleDeviation(sent.timestamps, sent.atMs))} ${triple(scheduleDeviation(result.timestamps, result.arrivalsMs))} ` +
-      `${ms(loopDelay.percentile(99) / 1e6)} / ${ms(loopDelay.max / 1e6)}`.padEnd(16) + `${triple(spread(result.controlLateMs))}${served}`);
+      `${ms(loopDelay.percentile(99) / 1e6)} / ${ms(loopDelay.max / 1e6)}`.padEnd(16) + `${triple(spread(result.controlLateMs))}${served}${aimed}`);
   } finally {
     await pipeline.close();
     await rtp.close();
