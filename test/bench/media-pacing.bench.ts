@@ -1,6 +1,7 @@
 // RTP send pacing of one call while the phone's own web page is being loaded (issue 6: p99
 // deviation from the 20 ms schedule under 1 ms).
-// Run as root after a build: npm run build && node dist/test/bench/media-pacing.bench.js [seconds] [runs]
+// Run as root after a build: npm run build && node dist/test/bench/media-pacing.bench.js [seconds] [runs] [only]
+// (`only`: run just the readings whose label contains it, for example "on a tick").
 //
 // The phone: the real daemon (Daemon from src/daemon, so buildServer with the real Registry,
 // AdminCredentials and the daemon's own status provider) started in this process on the sim board
@@ -32,6 +33,8 @@
 //                          What one page load does to the tick it lands on, which a page load
 //                          a second at a random phase hits too rarely to show in a p99; printed
 //                          at the end of the line: p50 / p90 / max deviation of those ticks.
+//   + one 404 on a tick    the same aim with one request, GET /favicon.ico (404), the least
+//                          a request costs: the floor of the aimed readings.
 //   + flood (8 loops)      those four requests in 8 loops back to back: as much as the server
 //                          takes, a stress reading, not a use case.
 //   + stand-in per s       the stand-in web server media-call.bench.ts (p) used (an 85 KB page,
@@ -57,6 +60,7 @@ import type { PacingLoadData, PacingLoadMessage, PacingSchedule } from './fixtur
 
 const PACING_S = Number(process.argv[2] ?? 10);
 const RUNS = Number(process.argv[3] ?? 1);
+const ONLY = process.argv[4] ?? '';
 const HOST = '127.0.0.1';
 const PASSWORD = 'bench password 6';
 const RECORDER = new URL('./fixtures/media-bench-worker.js', import.meta.url);
@@ -174,6 +178,7 @@ const LOADS: readonly WebLoad[] = [
   { label: 'one call', server: 'none', paths: [] },
   { label: '+ page load per s', server: 'daemon', paths: PAGE, burstEveryMs: 1000 },
   { label: '+ page + API per s', server: 'daemon', paths: PAGE_AND_API, burstEveryMs: 1000 },
+  { label: '+ one 404 on a tick', server: 'daemon', paths: ['/favicon.ico'], burstEveryMs: AIM_EVERY_MS, aimLeadsMs: AIM_LEADS_MS },
   { label: '+ page + API on a tick', server: 'daemon', paths: PAGE_AND_API, burstEveryMs: AIM_EVERY_MS, aimLeadsMs: AIM_LEADS_MS },
   { label: '+ flood (8 loops)', server: 'daemon', paths: PAGE_AND_API },
   { label: '+ stand-in per s', server: 'stand-in', paths: STAND_IN, burstEveryMs: 1000 },
@@ -298,7 +303,7 @@ async function main(): Promise<void> {
     console.log('  control: a bare 20 ms timer in the worker thread, deviation p50 / p99 / max; load1: 1-min load average at the start');
     console.log('  run                    load1  packets  at send (pacer)          at arrival (worker)      loop delay      control (worker timer)');
     for (let run = 0; run < RUNS; run++) {
-      for (const web of LOADS) await pacingRun(web, daemonUrl, token);
+      for (const web of LOADS.filter((l) => l.label.includes(ONLY))) await pacingRun(web, daemonUrl, token);
     }
   } finally {
     clearTimeout(deadline);
