@@ -2,9 +2,12 @@
 // time, then a 60 s flood at a fixed rate watching the UA's memory. Bounded: SIPp stops itself.
 // Run as root after the test dependencies: npm run build && node dist/test/bench/options-load.bench.js
 // [rate] [seconds] [noramp]; or `... options-load.bench.js inproc [requests]` (no SIPp, see below).
-// PIN=1 runs the UA on CPU 1 and SIPp on CPU 0 (taskset), so the two do not take turns on one core.
+// PIN=1 runs the UA on CPU 1 and SIPp (and WIRE=1's tcpdump) on CPU 0 (taskset), so they do not
+// take turns on one core with the UA.
 // The UA reports what it saw itself each second: its service time per datagram (from the socket's
-// event to the answer handed to the kernel), event-loop delay and GC counts; SIPp's response times
+// event to the answer handed to the kernel) and GC counts (LOOP_DELAY=1 adds event-loop delay, from
+// a 1 ms timer in the UA: off by default, as it wakes the UA more than a phone is woken; SLOW_US=n
+// lists datagrams slower than n µs, to line up with TRACE_GC=1's output); SIPp's response times
 // have 1 ms resolution and include SIPp's own scheduling. WIRE=1 also captures the flood on the
 // loopback with tcpdump and prints the response times on the wire (request packet → response
 // packet, fixtures/pcap-sip-latency.ts): the UA's whole share, without SIPp's scheduling.
@@ -100,7 +103,8 @@ if (skipRamp) {
 const rssBefore = rss.length;
 const uaBefore = uaLines.length;
 const wireDir = process.env['WIRE'] === '1' ? mkdtempSync(join(tmpdir(), 'dpa-bench-wire-')) : undefined;
-const tcpdump = wireDir ? spawn('tcpdump', ['-i', 'lo', '-n', '-p', '-s', '512', '-B', '65536', '-w', join(wireDir, 'flood.pcap'), 'udp', 'and', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] }) : undefined;
+// With PIN=1 the capture shares SIPp's CPU: it wakes for every packet and would otherwise preempt the UA.
+const tcpdump = wireDir ? spawn(...pinned(0, 'tcpdump', ['-i', 'lo', '-n', '-p', '-s', '512', '-B', '65536', '-w', join(wireDir, 'flood.pcap'), 'udp', 'and', 'port', String(port)]), { stdio: ['ignore', 'ignore', 'pipe'] }) : undefined;
 let tcpdumpErr = '';
 tcpdump?.stderr.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
 if (tcpdump) await new Promise((r) => setTimeout(r, 1000)); // listening before the first request
@@ -123,8 +127,10 @@ const busy = uaLines.slice(uaBefore).filter((u) => (u[0] ?? 0) >= FLOOD.ratePerS
 const col = (i: number) => busy.map((u) => u[i] ?? NaN);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 if (busy.length > 0) {
-  console.log(`UA service time per datagram (${busy.length} busy seconds): per-second p50 median ${pct(col(1), 50)} µs, per-second p99 median ${pct(col(2), 50)} µs (worst ${Math.max(...col(2))} µs), max ${Math.max(...col(3))} µs; event-loop delay p99 median ${pct(col(4), 50)} µs (worst ${Math.max(...col(4))} µs)`);
+  console.log(`UA service time per datagram (${busy.length} busy seconds): per-second p50 median ${pct(col(1), 50)} µs, per-second p99 median ${pct(col(2), 50)} µs (worst ${Math.max(...col(2))} µs), max ${Math.max(...col(3))} µs${Number.isNaN(col(4)[0]) ? '' : `; event-loop delay p99 median ${pct(col(4), 50)} µs (worst ${Math.max(...col(4))} µs)`}`);
   console.log(`UA GC: ${(sum(col(5)) / busy.length).toFixed(1)} young/s (${(sum(col(6)) / Math.max(1, sum(col(5)))).toFixed(2)} ms each on average), ${sum(col(7))} old-generation (${sum(col(8)).toFixed(0)} ms in all), longest pause ${Math.max(...col(9)).toFixed(1)} ms`);
+  // Other processes on the UA's CPU (the machine may be shared): the main thread's involuntary context switches.
+  console.log(`UA main thread preempted ${sum(col(10))} times in the busy seconds (involuntary context switches; most in one second: ${Math.max(...col(10))})`);
 }
 if (process.env['DETAIL']) console.log(detail.join('\n'));
 server.kill('SIGTERM');

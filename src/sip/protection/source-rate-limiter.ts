@@ -14,11 +14,24 @@ export interface RateLimiterOptions {
   maxSources?: number;
 }
 
+/** A source's bucket, with the admissions (counted) at which it was last seen and took its place in the LRU order. */
+class SourceBucket extends TokenBucket {
+  seen = 0;
+  placed = 0;
+}
+
 export class SourceRateLimiter {
-  private readonly buckets = new Map<string, TokenBucket>();
+  /**
+   * Insertion order is the LRU order, brought up to date only when a source must be forgotten:
+   * moving a source to the recent end on every request (delete, then set) made V8 rebuild the
+   * Map's table nearly every time, and a long-lived Map's new table goes straight to the old
+   * generation, so at thousands of requests a second that alone brought a full GC every few seconds.
+   */
+  private readonly buckets = new Map<string, SourceBucket>();
   private ratePerS: number;
   private burst: number;
   private readonly maxSources: number;
+  private admissions = 0;
 
   constructor(options: RateLimiterOptions) {
     this.ratePerS = options.ratePerS;
@@ -38,18 +51,30 @@ export class SourceRateLimiter {
   }
 
   admit(source: string, nowMs: number): Admission {
+    const now = ++this.admissions;
     let bucket = this.buckets.get(source);
-    if (bucket) {
-      // Move to the most-recent end of the LRU order.
-      this.buckets.delete(source);
-    } else {
-      bucket = new TokenBucket(this.ratePerS, this.burst, nowMs);
-      while (this.buckets.size >= this.maxSources) {
-        const oldest = this.buckets.keys().next().value as string;
-        this.buckets.delete(oldest);
-      }
+    if (!bucket) {
+      while (this.buckets.size > 0 && this.buckets.size >= this.maxSources) this.forgetLeastRecent();
+      bucket = new SourceBucket(this.ratePerS, this.burst, nowMs);
+      bucket.placed = now;
+      this.buckets.set(source, bucket);
     }
-    this.buckets.set(source, bucket);
+    bucket.seen = now;
     return bucket.take(nowMs) ? ADMITTED : { ok: false, retryAfterS: Math.max(1, bucket.waitS(nowMs)) };
+  }
+
+  /**
+   * Forgets the least recently seen source. The oldest in insertion order is it unless it was seen
+   * since it took its place; then it moves to the recent end and the next one is looked at. Every
+   * source behind the first one not seen since has a later place, so was seen later: exact LRU,
+   * each request paying for at most one move, and only when the map is full.
+   */
+  private forgetLeastRecent(): void {
+    for (const [source, bucket] of this.buckets) {
+      this.buckets.delete(source);
+      if (bucket.seen === bucket.placed) return;
+      bucket.placed = bucket.seen;
+      this.buckets.set(source, bucket);
+    }
   }
 }

@@ -7,6 +7,12 @@
 // typed array; the rest in typed arrays.
 // Entries are first in, first out: Timer J is the same for all, so insertion order is expiry
 // order, and the arena is overwritten oldest first.
+// Nothing is ever copied to grow, as that stalled the event loop under a flood (doubling one arena
+// to 32 MiB copied 16 MiB and faulted in 32 MiB at once: 70 ms; doubling the slot arrays to
+// 100,000 took 25 ms). The arena is a list of fixed-size chunks, added as needed; the typed arrays
+// and the index are made for the capacity at once, their zeroed pages only touched as slots are
+// used (a few KiB while requests are few, ~3.6 MiB at the capacity); the two arrays of strings are
+// made at once too (0.8 MB each on the JS heap).
 
 import { ownString } from '../message/index.js';
 
@@ -22,9 +28,7 @@ export interface CompletedResponse {
   readonly dest: CompletedDestination;
 }
 
-/** Both stores start small (a desk phone sees a few requests a minute) and double up to their limits. */
-const INITIAL_SLOTS = 256;
-const INITIAL_ARENA_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 const MAX_ARENA_BYTES = 32 * 1024 * 1024;
 
 /** Twice the slots at least, a power of two. */
@@ -42,22 +46,25 @@ function hashBytes(b: Buffer, len: number): number {
 }
 
 export class CompletedResponses {
-  private arena: Buffer;
-  private slots: number;
+  /** The arena: `offset` o is byte o % chunkBytes of chunk o / chunkBytes; no entry spans two. */
+  private readonly chunks: Buffer[] = [];
+  private readonly chunkBytes: number;
+  private readonly maxChunks: number;
+  private readonly slots: number;
   /** Each entry is its key's UTF-8 bytes, then the response's, at `offset`. */
-  private offset: Uint32Array;
-  private length: Uint32Array;
-  private keyLength: Uint32Array;
-  private keyHash: Uint32Array;
-  private port: Uint16Array;
-  private expiresMs: Float64Array;
-  private addresses: Array<string | undefined>;
-  private transports: Array<string | undefined>;
+  private readonly offset: Uint32Array;
+  private readonly length: Uint32Array;
+  private readonly keyLength: Uint32Array;
+  private readonly keyHash: Uint32Array;
+  private readonly port: Uint16Array;
+  private readonly expiresMs: Float64Array;
+  private readonly addresses: Array<string | undefined>;
+  private readonly transports: Array<string | undefined>;
   /**
    * Linear-probing hash index: slot + 1 per position, 0 when free; at most half full. Deletion
    * shifts later entries back, so there are no tombstones to wear it down under a flood.
    */
-  private index: Int32Array;
+  private readonly index: Int32Array;
   /** A looked-up key as UTF-8 (grown when a key does not fit). */
   private scratch = Buffer.allocUnsafeSlow(512);
   /** The oldest entry's slot, and the number of entries (a ring of `slots` slots). */
@@ -67,16 +74,18 @@ export class CompletedResponses {
   /** Address strings shared between entries, so 100,000 entries from one peer hold one string. */
   private readonly interned = new Map<string, string>();
 
-  constructor(readonly capacity = 100_000, private readonly maxArenaBytes = MAX_ARENA_BYTES) {
-    this.arena = Buffer.allocUnsafeSlow(Math.min(INITIAL_ARENA_BYTES, maxArenaBytes));
-    this.slots = Math.min(INITIAL_SLOTS, capacity);
+  constructor(readonly capacity = 100_000, maxArenaBytes = MAX_ARENA_BYTES, chunkBytes = CHUNK_BYTES) {
+    this.chunkBytes = Math.min(chunkBytes, maxArenaBytes);
+    this.maxChunks = Math.max(1, Math.floor(maxArenaBytes / this.chunkBytes));
+    this.chunks.push(Buffer.allocUnsafeSlow(this.chunkBytes));
+    this.slots = capacity;
     this.offset = new Uint32Array(this.slots);
     this.length = new Uint32Array(this.slots);
     this.keyLength = new Uint32Array(this.slots);
     this.keyHash = new Uint32Array(this.slots);
     this.port = new Uint16Array(this.slots);
     this.expiresMs = new Float64Array(this.slots);
-    this.index = new Int32Array(indexSizeFor(this.slots));
+    this.index = new Int32Array(indexSizeFor(capacity));
     this.addresses = new Array<string | undefined>(this.slots).fill(undefined);
     this.transports = new Array<string | undefined>(this.slots).fill(undefined);
   }
@@ -93,17 +102,20 @@ export class CompletedResponses {
   add(key: string, bytes: Uint8Array, dest: CompletedDestination, expiresMs: number): void {
     const keyLen = this.encode(key);
     const total = keyLen + bytes.length;
-    if (total > this.maxArenaBytes) return;
-    if (this.count === this.slots) {
-      if (this.slots < this.capacity) this.growSlots();
-      else this.dropOldest();
-    }
+    if (total > this.chunkBytes) return;
+    if (this.count === this.slots) this.dropOldest();
+    // Empty: start again at slot 0, so a phone that sees few requests keeps to the first pages.
+    if (this.count === 0) this.head = 0;
     const at = this.placeFor(total);
-    // Free the bytes the new entry will cover: they are the oldest entries'.
-    while (this.count > 0 && this.overlapsOldest(at, total)) this.dropOldest();
+    // Free the bytes the new entry will cover, and those of a chunk's tail skipped to get there:
+    // they are the oldest entries'.
+    const from = at >= this.writeAt ? this.writeAt : at;
+    while (this.count > 0 && this.overlapsOldest(from, at + total)) this.dropOldest();
     const slot = (this.head + this.count) % this.slots;
-    this.scratch.copy(this.arena, at, 0, keyLen);
-    this.arena.set(bytes, at + keyLen);
+    const chunk = this.chunks[(at / this.chunkBytes) | 0] as Buffer;
+    const local = at % this.chunkBytes;
+    this.scratch.copy(chunk, local, 0, keyLen);
+    chunk.set(bytes, local + keyLen);
     this.offset[slot] = at;
     this.length[slot] = total;
     this.keyLength[slot] = keyLen;
@@ -125,10 +137,10 @@ export class CompletedResponses {
     const pos = this.find(keyLen, hashBytes(this.scratch, keyLen));
     if (pos < 0) return undefined;
     const slot = (this.index[pos] as number) - 1;
-    const off = (this.offset[slot] as number) + keyLen;
-    const end = (this.offset[slot] as number) + (this.length[slot] as number);
+    const at = this.offset[slot] as number;
+    const local = at % this.chunkBytes;
     return {
-      bytes: Buffer.from(this.arena.subarray(off, end)),
+      bytes: Buffer.from((this.chunks[(at / this.chunkBytes) | 0] as Buffer).subarray(local + keyLen, local + (this.length[slot] as number))),
       dest: { transport: this.transports[slot] as string, address: this.addresses[slot] as string, port: this.port[slot] as number },
     };
   }
@@ -146,80 +158,28 @@ export class CompletedResponses {
   }
 
   /**
-   * Where the next response goes. The arena grows (doubling, offsets kept) until its limit; after
-   * that it is a ring: at the end it wraps to 0, dropping first the entries written after the
-   * write position in the previous lap, which are the oldest.
+   * Where the next response goes: at the write position, or at the start of the next chunk when
+   * it does not fit in this one's rest. Chunks are added up to the limit; after that the arena is
+   * a ring: past the last chunk it wraps to 0, dropping first the entries written after the write
+   * position in the previous lap, which are the oldest.
    */
   private placeFor(len: number): number {
     if (this.count === 0) this.writeAt = 0;
-    if (this.writeAt + len <= this.arena.length) return this.writeAt;
-    if (this.arena.length < this.maxArenaBytes) {
-      this.growArena(this.writeAt + len);
-      if (this.writeAt + len <= this.arena.length) return this.writeAt;
+    let at = this.writeAt;
+    if ((at % this.chunkBytes) + len > this.chunkBytes) at = (((at / this.chunkBytes) | 0) + 1) * this.chunkBytes;
+    if (((at / this.chunkBytes) | 0) < this.chunks.length) return at;
+    if (this.chunks.length < this.maxChunks) {
+      this.chunks.push(Buffer.allocUnsafeSlow(this.chunkBytes));
+      return at;
     }
     while (this.count > 0 && (this.offset[this.head] as number) >= this.writeAt) this.dropOldest();
     return 0;
   }
 
-  /** Offsets stay valid: the old arena is copied to the start of the new one. */
-  private growArena(atLeast = 0): void {
-    let size = this.arena.length * 2;
-    while (size < atLeast) size *= 2;
-    const next = Buffer.allocUnsafeSlow(Math.min(size, this.maxArenaBytes));
-    this.arena.copy(next, 0);
-    this.arena = next;
-  }
-
-  /** The ring is laid out again from slot 0, oldest first. */
-  private growSlots(): void {
-    const n = Math.min(this.slots * 2, this.capacity);
-    const offset = new Uint32Array(n);
-    const length = new Uint32Array(n);
-    const port = new Uint16Array(n);
-    const expiresMs = new Float64Array(n);
-    const keyLength = new Uint32Array(n);
-    const keyHash = new Uint32Array(n);
-    const addresses = new Array<string | undefined>(n).fill(undefined);
-    const transports = new Array<string | undefined>(n).fill(undefined);
-    for (let i = 0; i < this.count; i++) {
-      const from = (this.head + i) % this.slots;
-      offset[i] = this.offset[from] as number;
-      length[i] = this.length[from] as number;
-      port[i] = this.port[from] as number;
-      expiresMs[i] = this.expiresMs[from] as number;
-      keyLength[i] = this.keyLength[from] as number;
-      keyHash[i] = this.keyHash[from] as number;
-      addresses[i] = this.addresses[from];
-      transports[i] = this.transports[from];
-    }
-    // Slots move: the index is built again from its entries.
-    const index = new Int32Array(indexSizeFor(n));
-    const old = this.index;
-    for (let p = 0; p < old.length; p++) {
-      const from = (old[p] as number) - 1;
-      if (from < 0) continue;
-      const i = (from - this.head + this.slots) % this.slots;
-      let q = (keyHash[i] as number) & (index.length - 1);
-      while (index[q] !== 0) q = (q + 1) & (index.length - 1);
-      index[q] = i + 1;
-    }
-    this.index = index;
-    this.keyLength = keyLength;
-    this.keyHash = keyHash;
-    this.offset = offset;
-    this.length = length;
-    this.port = port;
-    this.expiresMs = expiresMs;
-    this.addresses = addresses;
-    this.transports = transports;
-    this.slots = n;
-    this.head = 0;
-  }
-
-  private overlapsOldest(at: number, len: number): boolean {
+  /** Whether the oldest entry has bytes in [from, to). */
+  private overlapsOldest(from: number, to: number): boolean {
     const off = this.offset[this.head] as number;
-    const end = off + (this.length[this.head] as number);
-    return at < end && off < at + len;
+    return from < off + (this.length[this.head] as number) && off < to;
   }
 
   private dropOldest(): void {
@@ -252,8 +212,9 @@ export class CompletedResponses {
       if (e === 0) return -1;
       const slot = e - 1;
       if (this.keyHash[slot] === hash && this.keyLength[slot] === keyLen) {
-        const off = this.offset[slot] as number;
-        if (this.arena.compare(this.scratch, 0, keyLen, off, off + keyLen) === 0) return p;
+        const at = this.offset[slot] as number;
+        const local = at % this.chunkBytes;
+        if ((this.chunks[(at / this.chunkBytes) | 0] as Buffer).compare(this.scratch, 0, keyLen, local, local + keyLen) === 0) return p;
       }
     }
   }

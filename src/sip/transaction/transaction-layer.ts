@@ -180,6 +180,12 @@ export class ClientTransaction extends Runner {
 }
 
 export class ServerTransaction extends Runner {
+  /** A final response has been sent (a non-INVITE request without one is swept after 64*T1). */
+  answered = false;
+
+  constructor(layer: TransactionLayer, machine: InviteServerTransaction | NonInviteServerTransaction, peer: Peer, key: string, readonly arrivedMs: number) {
+    super(layer, machine, peer, key);
+  }
 
   get request(): SipRequest {
     return this.machine.request;
@@ -196,7 +202,7 @@ export class ServerTransaction extends Runner {
   /** The TU answers the request. */
   respond(res: SipResponse): void {
     if (this.terminated) return;
-    if (res.status >= 200) this.layer.answered(this);
+    if (res.status >= 200) this.answered = true;
     this.run((this.machine as InviteServerTransaction | NonInviteServerTransaction).respond(res));
   }
 
@@ -220,13 +226,14 @@ export class ServerTransaction extends Runner {
     this.run((this.machine as InviteServerTransaction | NonInviteServerTransaction).receive(req));
   }
 
+  /** @internal A non-INVITE request still waiting for the TU's final response. */
+  get awaitingFinal(): boolean {
+    return !this.answered && !this.terminated && this.machine instanceof NonInviteServerTransaction;
+  }
+
   protected deliver(a: TxAction): void {
     if (a.kind === 'ack') this.layer.guard(() => this.layer.user.onAck(a.request, this.peer));
     else if (a.kind === 'timeout') this.layer.guard(() => this.layer.user.onServerTimeout?.(this));
-  }
-
-  protected override onTerminated(): void {
-    this.layer.answered(this);
   }
 }
 
@@ -257,8 +264,6 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly completed = new CompletedResponses();
-  /** Non-INVITE server transactions not yet answered, by arrival time (insertion order). */
-  private readonly unanswered = new Map<ServerTransaction, number>();
   private sweeper: TimerHandle | undefined;
   private closed = false;
 
@@ -278,30 +283,30 @@ export class TransactionLayer {
   compact(tx: ServerTransaction, response: SipResponse, timerJMs: number): void {
     const frozen = this.options.freezeResponse?.(response, tx.peer) ?? { bytes: serializeMessage(response), dest: tx.peer };
     this.completed.add(tx.key, frozen.bytes, frozen.dest, this.clock.now() + timerJMs);
-    this.armSweeper();
+    this.armSweeper(false);
   }
 
   private sweep(): void {
     this.sweeper = undefined;
     const now = this.clock.now();
-    // A request the TU never answers must not hold memory forever: 64*T1, then it goes.
+    // A request the TU never answers must not hold memory forever: 64*T1, then it goes. The
+    // table's order is arrival order, so the first one waiting for less than that ends the look.
     const limitMs = 64 * this.options.timers().t1Ms;
-    for (const [tx, at] of this.unanswered) {
-      if (now - at < limitMs) break;
-      this.unanswered.delete(tx);
+    let waiting = false;
+    for (const tx of this.servers.values()) {
+      if (!tx.awaitingFinal) continue;
+      if (now - tx.arrivedMs < limitMs) {
+        waiting = true;
+        break;
+      }
       tx.close();
     }
     this.completed.sweep(now);
-    this.armSweeper();
+    this.armSweeper(waiting);
   }
 
-  private armSweeper(): void {
-    if (!this.sweeper && !this.closed && (this.completed.size > 0 || this.unanswered.size > 0)) this.sweeper = this.clock.setTimer(SWEEP_MS, () => this.sweep());
-  }
-
-  /** @internal */
-  answered(tx: ServerTransaction): void {
-    this.unanswered.delete(tx);
+  private armSweeper(unanswered: boolean): void {
+    if (!this.sweeper && !this.closed && (this.completed.size > 0 || unanswered)) this.sweeper = this.clock.setTimer(SWEEP_MS, () => this.sweep());
   }
 
   static newBranch(): string {
@@ -373,14 +378,20 @@ export class TransactionLayer {
     }
     const timers = this.options.timers();
     const machine = msg.method === 'INVITE' ? new InviteServerTransaction(msg, timers, peer.reliable) : new NonInviteServerTransaction(msg, timers, peer.reliable);
-    const tx = new ServerTransaction(this, machine, peer, key);
-    this.servers.set(key, tx);
-    if (msg.method !== 'INVITE') {
-      this.unanswered.set(tx, this.clock.now());
-      this.armSweeper();
-    }
+    const tx = new ServerTransaction(this, machine, peer, key, this.clock.now());
     tx.run(machine.start());
     this.guard(() => this.options.user.onRequest(tx, msg, peer));
+    // The table is for matching what arrives later, so the transaction enters it only if it
+    // outlives the TU's handling: most non-INVITE requests are answered at once and are by now
+    // in the completed store (or over). Entered and deleted each time, it made V8 rebuild the
+    // Map's table for nearly every request, in the old generation (the Map is long-lived).
+    if (tx.terminated) return;
+    if (this.closed) {
+      tx.close();
+      return;
+    }
+    this.servers.set(key, tx);
+    if (tx.awaitingFinal) this.armSweeper(true);
   }
 
   /** §9.2: the INVITE server transaction a CANCEL refers to. */
@@ -425,7 +436,6 @@ export class TransactionLayer {
     this.closed = true;
     this.clock.cancel(this.sweeper);
     this.completed.clear();
-    this.unanswered.clear();
     for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.close();
   }
 }

@@ -1,6 +1,9 @@
 // RFC 3261 §8.2: what a UAS checks, in order, before it processes a request, and the
 // responses it sends when a check fails (405, 416, 420, 415, 482, 483).
-import { checkRequest, getCSeq, getCallId, getFrom, getMaxForwards, getTo, ownString, topVia, type SipRequest } from '../message/index.js';
+import { checkRequest, getMaxForwards, getTo, type SipRequest } from '../message/index.js';
+import type { MergedRequestDetector } from './merged-request-detector.js';
+
+export { MergedRequestDetector } from './merged-request-detector.js';
 
 export interface UasCapabilities {
   /** Methods the UA core implements (the Allow header). */
@@ -22,63 +25,6 @@ export interface Rejection {
   readonly reason: string;
   /** Headers the response must carry (Allow, Unsupported, Accept, ...). */
   readonly headers: ReadonlyArray<readonly [string, string]>;
-}
-
-/**
- * §8.2.2.2 merged-request detection: remembers (From tag, Call-ID, CSeq, method) → branch for a
- * while. Entries are first in, first out (the window is the same for all), in a ring of typed
- * arrays: per request one key string of its own (built from slices, it would pin the request's
- * header text) and a Map entry, no object, and the branch only as a 32-bit hash. A hash can
- * only make two different branches look equal, which misses a 482 (a SHOULD) with a chance of
- * 2^-32; it never turns a retransmission into a 482.
- */
-export class MergedRequestDetector {
-  private readonly slotOf = new Map<string, number>();
-  private readonly keys: Array<string | undefined>;
-  private readonly branchHash: Uint32Array;
-  private readonly atMs: Float64Array;
-  private head = 0;
-  private count = 0;
-
-  constructor(private readonly windowMs = 32_000, private readonly maxEntries = 4096) {
-    this.keys = new Array<string | undefined>(maxEntries).fill(undefined);
-    this.branchHash = new Uint32Array(maxEntries);
-    this.atMs = new Float64Array(maxEntries);
-  }
-
-  /** True when the same request arrived before with another branch (a loop or a fork merging). */
-  isMerged(req: SipRequest, nowMs: number): boolean {
-    if (req.method === 'ACK' || req.method === 'CANCEL') return false;
-    while (this.count > 0 && nowMs - (this.atMs[this.head] as number) > this.windowMs) this.dropOldest();
-    const key = `${getFrom(req).params.get('tag') ?? ''}\u0000${getCallId(req)}\u0000${getCSeq(req).seq}\u0000${req.method}`;
-    const branch = hash32(topVia(req).params.get('branch') ?? '');
-    const prior = this.slotOf.get(key);
-    if (prior !== undefined) return this.branchHash[prior] !== branch;
-    if (this.count === this.maxEntries) this.dropOldest();
-    const slot = (this.head + this.count) % this.maxEntries;
-    const own = ownString(key);
-    this.keys[slot] = own;
-    this.branchHash[slot] = branch;
-    this.atMs[slot] = nowMs;
-    this.slotOf.set(own, slot);
-    this.count++;
-    return false;
-  }
-
-  private dropOldest(): void {
-    const key = this.keys[this.head];
-    if (key !== undefined && this.slotOf.get(key) === this.head) this.slotOf.delete(key);
-    this.keys[this.head] = undefined;
-    this.head = (this.head + 1) % this.maxEntries;
-    this.count--;
-  }
-}
-
-/** FNV-1a over the UTF-16 code units. */
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 function tokens(value: string | undefined): string[] {

@@ -30,6 +30,28 @@ test('100,000 spoofed sources never hold more than the cap', () => {
   assert.equal(rl.trackedSources, 1000);
 });
 
+test('a full limiter forgets the least recently seen source, not the first one added', () => {
+  // One token each and no refill: a source still tracked is refused, a forgotten one starts afresh.
+  const rl = new SourceRateLimiter({ ratePerS: 0.001, burst: 1, maxSources: 3 });
+  for (const s of ['a', 'b', 'c']) assert.equal(rl.admit(s, 0).ok, true);
+  assert.equal(rl.admit('a', 0).ok, false, 'a seen again: now the most recent');
+  assert.equal(rl.admit('d', 0).ok, true, 'd takes the place of b');
+  assert.equal(rl.trackedSources, 3);
+  assert.equal(rl.admit('a', 0).ok, false, 'a is still tracked');
+  assert.equal(rl.admit('c', 0).ok, false, 'c is still tracked');
+  assert.equal(rl.admit('b', 0).ok, true, 'b was forgotten: a fresh bucket (and d, least recent now, goes)');
+  assert.equal(rl.admit('a', 0).ok, false);
+  assert.equal(rl.admit('d', 0).ok, true, 'd was forgotten');
+});
+
+test('a source seen again and again keeps its place without growing the limiter', () => {
+  const rl = new SourceRateLimiter({ ratePerS: 1000, burst: 1000, maxSources: 2 });
+  for (let i = 0; i < 10_000; i++) rl.admit(i % 7 === 0 ? 'other' : 'main', i);
+  assert.equal(rl.trackedSources, 2);
+  rl.admit('third', 10_000);
+  assert.equal(rl.trackedSources, 2);
+});
+
 test('live reconfiguration applies to existing buckets', () => {
   const rl = new SourceRateLimiter({ ratePerS: 100, burst: 100 });
   rl.admit('s', 0);

@@ -60,7 +60,7 @@ test('a key added again points at its newest response, and dropping the old slot
 
 test('lookups agree with a plain map through growth, wrap-around, expiry and keys added again', () => {
   const random = mulberry32(4475);
-  // Small limits so the slots grow, the arena wraps and the index shifts entries back often.
+  // Small limits so the ring and the arena wrap and the index shifts entries back often.
   const store = new CompletedResponses(300, 16 * 1024);
   const model = new Map<string, { bytes: Buffer; expiresMs: number }>();
   const order: string[] = [];
@@ -89,4 +89,45 @@ test('lookups agree with a plain map through growth, wrap-around, expiry and key
   const newest = order[order.length - 1] ?? '';
   assert.deepEqual(store.get(newest)?.bytes, model.get(newest)?.bytes, 'the newest is always kept');
   assert.equal(store.get('never added'), undefined);
+});
+
+test('with several arena chunks, entries never span two, and lookups agree with a plain map through growth and laps', () => {
+  const random = mulberry32(3261);
+  // 8 chunks of 4 KiB, responses up to 1.5 KiB: many chunk tails skipped, many laps.
+  const store = new CompletedResponses(500, 32 * 1024, 4 * 1024);
+  const model = new Map<string, Buffer>();
+  const order: string[] = [];
+  for (let i = 0; i < 30_000; i++) {
+    const key = random() < 0.05 ? order[Math.floor(random() * order.length)] ?? 'z' : `z9hG4bK-${i}\u0000${'y'.repeat(Math.floor(random() * 40))}`;
+    const bytes = bytesOf(i, 1 + Math.floor(random() * 1500));
+    store.add(key, bytes, { ...DEST, port: 1 + (i % 60_000) }, 1e9);
+    model.set(key, bytes);
+    order.push(key);
+    if (i % 7 === 0) {
+      const recent = order[order.length - 1 - Math.floor(random() * store.size)] ?? 'z';
+      assert.deepEqual(store.get(recent)?.bytes, model.get(recent), `recent key ${recent.slice(0, 20)} at ${i}`);
+      const any = order[Math.floor(random() * order.length)] ?? 'z';
+      const got = store.get(any);
+      if (got) assert.deepEqual(got.bytes, model.get(any), `key ${any.slice(0, 20)} at ${i}`);
+    }
+  }
+  assert.ok(store.size > 20, `about 32 KiB of entries are live: ${store.size}`);
+});
+
+test('a ring that has wrapped keeps every entry and its destination up to the capacity, then drops the oldest', () => {
+  // Entries dropped by expiry first make the ring wrap before it is full.
+  const store = new CompletedResponses(300);
+  for (let i = 0; i < 100; i++) store.add(`old${i}`, bytesOf(i), DEST, 10);
+  store.sweep(10);
+  assert.equal(store.size, 0);
+  for (let i = 0; i < 300; i++) store.add(`k${i}`, bytesOf(i, 10 + (i % 90)), { ...DEST, port: 1000 + i }, 1e9);
+  assert.equal(store.size, 300);
+  for (let i = 0; i < 300; i++) {
+    const got = store.get(`k${i}`);
+    assert.deepEqual(got?.bytes, bytesOf(i, 10 + (i % 90)), `k${i}`);
+    assert.equal(got?.dest.port, 1000 + i);
+  }
+  store.add('k300', bytesOf(300), DEST, 1e9);
+  assert.equal(store.get('k0'), undefined, 'full at capacity: the oldest went');
+  assert.ok(store.get('k1') && store.get('k300'));
 });

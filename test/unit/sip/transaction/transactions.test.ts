@@ -155,7 +155,7 @@ test('non-INVITE server: retransmissions are absorbed while trying and answered 
   assert.deepEqual(run.events, [[32200, 'terminated']]);
 });
 
-function layer() {
+function layer(answerAt?: (tx: ServerTransaction, r: SipRequest) => void) {
   const clock = new FakeClock();
   const sent: Array<SipRequest | SipResponse> = [];
   const requests: Array<[ServerTransaction, SipRequest]> = [];
@@ -173,7 +173,7 @@ function layer() {
       sent.push(parseMessage(bytes));
     },
     sentBy: () => ({ host: '192.0.2.10', port: 5060 }),
-    user: { onRequest: (tx, r) => requests.push([tx, r]), onAck: (r) => acks.push(r), onStrayResponse: (r) => stray.push(r) },
+    user: { onRequest: (tx, r) => { requests.push([tx, r]); answerAt?.(tx, r); }, onAck: (r) => acks.push(r), onStrayResponse: (r) => stray.push(r) },
   });
   return { clock, tl, sent, requests, stray, acks, failSends: (v: boolean) => (failSends = v) };
 }
@@ -250,6 +250,36 @@ test('a request the TU never answers is dropped after 64*T1, so floods cannot gr
   const { tl, clock } = layer();
   for (let i = 0; i < 100; i++) tl.receive(request('OPTIONS', `z9hG4bKflood${i}`), PEER);
   assert.equal(tl.counts.server, 100);
+  clock.advance(32_000);
+  assert.equal(tl.counts.server, 0);
+});
+
+test('requests the TU answers while it handles them are matched as well: the non-INVITE from the compact store, the INVITE by its transaction', () => {
+  const { tl, clock, requests, sent, acks } = layer((tx, r) => tx.respond(response(r, r.method === 'INVITE' ? 486 : 200)));
+  const opt = request('OPTIONS', 'z9hG4bKatonce');
+  tl.receive(opt, PEER);
+  assert.deepEqual(tl.counts, { client: 0, server: 1 });
+  tl.receive(opt, PEER);
+  const inv = request('INVITE', 'z9hG4bKbusy');
+  tl.receive(inv, PEER);
+  assert.equal(requests[1]?.[0].state, 'completed', 'the INVITE waits for its ACK');
+  tl.receive(inv, PEER);
+  assert.deepEqual(sent.map((m) => (m.kind === 'response' ? m.status : 0)), [200, 200, 486, 486]);
+  assert.equal(requests.length, 2, 'retransmissions do not reach the TU');
+  const ack = request('ACK', 'z9hG4bKbusy');
+  ack.headers.set('To', '<sip:bob@example.com>;tag=b1');
+  tl.receive(ack, PEER);
+  assert.equal(acks.length, 0, 'the ACK for a non-2xx is absorbed by its transaction');
+  assert.equal(requests[1]?.[0].state, 'confirmed');
+  clock.advance(40_000);
+  assert.deepEqual(tl.counts, { client: 0, server: 0 });
+  assert.equal(clock.pending, 0, 'no timers left behind');
+});
+
+test('a request the TU answers only with a provisional response is still dropped after 64*T1', () => {
+  const { tl, clock } = layer((tx, r) => tx.respond(response(r, 100)));
+  tl.receive(request('REGISTER', 'z9hG4bKslow'), PEER);
+  assert.equal(tl.counts.server, 1);
   clock.advance(32_000);
   assert.equal(tl.counts.server, 0);
 });
