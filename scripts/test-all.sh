@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings=ExperimentalWarning"
 
 step() { printf '\n== %s\n' "$*"; }
-# node --test over the compiled test folders that exist.
+# node --test over the compiled test folders that exist. A test still running after the
+# timeout (ms) fails instead of hanging the suite.
 run_tests() {
-  local concurrency=$1; shift
+  local concurrency=$1 timeout=$2; shift 2
   local dirs=()
   for d in "$@"; do [ -d "$d" ] && dirs+=("$d"); done
-  node --test --test-concurrency="$concurrency" "${dirs[@]}"
+  node --test --test-concurrency="$concurrency" --test-timeout="$timeout" "${dirs[@]}"
 }
 
 if [ "$(id -u)" = 0 ]; then
@@ -32,12 +33,12 @@ step "layering lint (DESIGN.md import table)"
 npm run --silent lint:deps
 
 step "unit and conformance tests"
-run_tests 2 dist/test/unit/ dist/test/conformance/
+run_tests 2 180000 dist/test/unit/ dist/test/conformance/
 
 step "process tests (daemon, CLI, power-loss safety)"
-run_tests 1 dist/test/integration/
+run_tests 1 300000 dist/test/integration/
 
 if [ "$(id -u)" = 0 ] && [ -d dist/test/lab ]; then
   step "lab tests with real peers (kamailio, SIPp, coturn, ...)"
-  run_tests 1 dist/test/lab/
+  run_tests 1 600000 dist/test/lab/
 fi
