@@ -34,6 +34,7 @@ export { type TransportAddress } from './rtp-latch.js';
 export { type RtpStreamStart } from './rtp-packetizer.js';
 export {
   RtpSession,
+  SEND_CHECK_EVERY,
   type RtpSessionOptions,
   type RtpSessionEvents,
   type RtpSessionCounters,
