@@ -118,6 +118,8 @@ export class AudioSendPath {
   private readonly deviceRateHz: AudioSampleRateHz;
   /** Microphone samples per packet. */
   private readonly samplesPerPacket: number;
+  /** The microphone samples of the packet being built. */
+  private readonly packetPcm: Int16Array;
   private readonly maxQueued: number;
   private readonly queue = new SampleQueue();
   private readonly digits: DtmfDigit[] = [];
@@ -134,6 +136,7 @@ export class AudioSendPath {
     if (!Number.isInteger(this.samplesPerPacket) || this.samplesPerPacket <= 0) {
       throw new RangeError(`ptime ${opts.ptimeMs} ms is not a whole, positive number of samples at ${this.deviceRateHz} Hz`);
     }
+    this.packetPcm = new Int16Array(this.samplesPerPacket);
     this.encoding = this.openEncoding(opts.codec);
     this.maxQueued = Math.max(this.samplesPerPacket, Math.round(((opts.maxQueuedMs ?? 3 * opts.ptimeMs) * this.deviceRateHz) / 1000));
     this.gapTicks = Math.ceil((opts.dtmfGapMs ?? DTMF_INTER_DIGIT_GAP_MS) / opts.ptimeMs);
@@ -236,9 +239,13 @@ export class AudioSendPath {
   }
 
   private audioPacket(): AudioSendAction {
-    const pcm = new Int16Array(this.samplesPerPacket);
+    // One buffer for every packet: the resampler and the encoders read it and return their own.
+    const pcm = this.packetPcm;
     if (this.queue.length >= this.samplesPerPacket) this.queue.take(this.samplesPerPacket, pcm);
-    else this.counts.captureUnderruns++;
+    else {
+      pcm.fill(0);
+      this.counts.captureUnderruns++;
+    }
     this.counts.audioPackets++;
     // RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt; the stream starts with one.
     const marker = this.first;

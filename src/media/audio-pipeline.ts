@@ -32,6 +32,8 @@ export type { AudioJitterOptions } from './audio-pipeline-receiver.js';
 /** What the pipeline uses of an RtpSession (tests pass a fake link). */
 export type AudioRtp = Pick<RtpSession, 'events' | 'ssrc' | 'counters' | 'jitterMs' | 'sending' | 'send' | 'skip' | 'sendRtcp'>;
 
+const NO_SAMPLES = new Int16Array(0);
+
 /** RFC 3550 §6.2 allows a fixed 5 s minimum interval; with two participants that is the interval. */
 export const RTCP_INTERVAL_MS = 5000;
 
@@ -130,7 +132,7 @@ export class AudioPipeline {
   private sendClock: { timestamp: number; atMs: number } | undefined;
   private lastSendTickMs: number | undefined;
   /** Played samples short of a whole 10 ms device frame. */
-  private pendingOut = new Int16Array(0);
+  private pendingOut = NO_SAMPLES;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly opts: AudioPipelineOptions) {
@@ -340,7 +342,7 @@ export class AudioPipeline {
     const frame = (this.opts.playback.sampleRateHz * AUDIO_FRAME_MS) / 1000;
     let at = 0;
     for (; at + frame <= pcm.length; at += frame) this.opts.playback.write(pcm.subarray(at, at + frame));
-    this.pendingOut = pcm.slice(at);
+    this.pendingOut = at === pcm.length ? NO_SAMPLES : pcm.slice(at);
   }
 
   private onPacket(p: ReceivedRtpPacket): void {

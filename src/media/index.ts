@@ -34,6 +34,7 @@ export { type TransportAddress } from './rtp-latch.js';
 export { type RtpStreamStart } from './rtp-packetizer.js';
 export {
   RtpSession,
+  SEND_CHECK_EVERY,
   type RtpSessionOptions,
   type RtpSessionEvents,
   type RtpSessionCounters,
@@ -41,7 +42,7 @@ export {
   type DropReason,
 } from './rtp-session.js';
 export { RtpKeepalive, RTP_KEEPALIVE_DEFAULT_S, rtpKeepaliveIntervalMs, unusedPayloadType, type RtpKeepaliveAction } from './rtp-keepalive.js';
-export { PacketPacer, type PacketPacerOptions, type PacerTick } from './packet-pacer.js';
+export { EARLY_TOLERANCE_MS, PacketPacer, type PacketPacerOptions, type PacerTick } from './packet-pacer.js';
 export { SineSource, type SineSourceOptions } from './sine-source.js';
 export { goertzelAmplitude } from './goertzel.js';
 export {

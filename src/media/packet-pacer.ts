@@ -3,13 +3,23 @@
 // shifts the ticks after it (no drift), and the ticks it was late for run at once (catch-up).
 // After a long stall only the last `maxBurst` overdue ticks run; the older ones are skipped
 // and reported, so the stream resumes in real time instead of flooding the peer.
+//
+// One wake-up per tick. Node's timers count whole milliseconds of a loop clock that lags the
+// real one by up to a millisecond, so a timer fires up to a millisecond before the tick it was
+// set for — and re-arming for the rest would cost a second wake-up, which on a small board
+// costs more CPU than the tick's work. So a tick due within EARLY_TOLERANCE_MS counts as due:
+// a packet leaves at most that much early, its timestamp unchanged, and the schedule never
+// drifts. (SystemClock rounds delays up to whole milliseconds for the same reason.)
 import type { Clock, TimerHandle } from '../util/index.js';
+
+/** How early a tick may run rather than cost another wake-up: the granularity of Node's timers. */
+export const EARLY_TOLERANCE_MS = 1;
 
 export interface PacerTick {
   /** 1 for the first tick after start(), then 2, 3, … including skipped ones. */
   readonly index: number;
   readonly dueMs: number;
-  /** How late this tick runs (clock time minus due time). */
+  /** How late this tick runs (clock time minus due time); down to −EARLY_TOLERANCE_MS for one run a hair early. */
   readonly lateMs: number;
   /** Ticks skipped just before this one because of a stall longer than `maxBurst` ticks. */
   readonly skipped: number;
@@ -69,19 +79,22 @@ export class PacketPacer {
   }
 
   private arm(): void {
-    this.timer = this.clock.setTimer(this.dueMs(this.nextIndex) - this.clock.now(), () => this.fire());
+    this.timer = this.clock.setTimer(this.dueMs(this.nextIndex) - this.clock.now(), this.onTimer);
   }
+
+  private readonly onTimer = (): void => this.fire();
 
   private fire(): void {
     this.timer = undefined;
     const now = this.clock.now();
-    // Ticks nextIndex..lastDue are due; a timer that fires a hair early (Node's timers run on a
-    // millisecond loop clock) finds none and re-arms for the remainder. The division only
-    // estimates: due-ness is decided by the same dueMs() the timer was armed with, so float
-    // rounding can neither skip a tick nor re-arm forever at the same instant.
-    let lastDue = Math.floor((now - this.startMs) / this.ptimeMs);
-    while (this.dueMs(lastDue + 1) <= now) lastDue++;
-    while (lastDue >= this.nextIndex && this.dueMs(lastDue) > now) lastDue--;
+    const horizon = now + EARLY_TOLERANCE_MS;
+    // Ticks nextIndex..lastDue are due (by the horizon); a timer that fires earlier than the
+    // tolerance finds none and re-arms for the remainder. The division only estimates: due-ness
+    // is decided by the same dueMs() the timer was armed with, so float rounding can neither
+    // skip a tick nor re-arm forever at the same instant.
+    let lastDue = Math.floor((horizon - this.startMs) / this.ptimeMs);
+    while (this.dueMs(lastDue + 1) <= horizon) lastDue++;
+    while (lastDue >= this.nextIndex && this.dueMs(lastDue) > horizon) lastDue--;
     let due = lastDue - this.nextIndex + 1;
     let skipped = 0;
     if (due > this.maxBurst) {
@@ -89,17 +102,15 @@ export class PacketPacer {
       this.nextIndex += skipped;
       due = this.maxBurst;
     }
-    const ticks: PacerTick[] = [];
-    for (let i = 0; i < due; i++, this.nextIndex++) {
-      const dueMs = this.dueMs(this.nextIndex);
-      ticks.push({ index: this.nextIndex, dueMs, lateMs: now - dueMs, skipped: i === 0 ? skipped : 0 });
-    }
+    const first = this.nextIndex;
+    this.nextIndex += Math.max(0, due);
     // Armed before the callbacks run, so one that calls stop() also cancels the next timer.
     this.arm();
-    for (const tick of ticks) {
+    for (let i = 0; i < due; i++) {
       if (!this.running) return;
+      const dueMs = this.dueMs(first + i);
       try {
-        this.opts.onTick(tick);
+        this.opts.onTick({ index: first + i, dueMs, lateMs: now - dueMs, skipped: i === 0 ? skipped : 0 });
       } catch (err) {
         this.opts.onError?.(err);
       }

@@ -10,7 +10,12 @@ export interface Clock {
   cancel(handle: TimerHandle | undefined): void;
 }
 
-/** The real clock: performance.now() and Node timers, unref'd so they never hold the process open alone. */
+/**
+ * The real clock: performance.now() and Node timers, unref'd so they never hold the process open
+ * alone. Delays are rounded up to whole milliseconds: Node fires a timer of 3.7 ms no earlier
+ * than 4 ms of its loop clock anyway, but gets there by waking at 3 and again at 4 — one
+ * wake-up too many, which a call's 20 ms pacer would pay 50 times a second.
+ */
 export class SystemClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
@@ -24,7 +29,7 @@ export class SystemClock implements Clock {
     const t = setTimeout(() => {
       this.timers.delete(id);
       fn();
-    }, Math.max(0, delayMs));
+    }, Math.max(0, Math.ceil(delayMs)));
     t.unref();
     this.timers.set(id, t);
     return { id };

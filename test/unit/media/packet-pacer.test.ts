@@ -2,7 +2,7 @@
 // a cap on bursts after a stall; all on injected clocks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PacketPacer, type PacerTick } from '../../../src/media/index.js';
+import { EARLY_TOLERANCE_MS, PacketPacer, type PacerTick } from '../../../src/media/index.js';
 import { FakeClock, type Clock, type TimerHandle } from '../../../src/util/index.js';
 
 /** A clock whose timers fire only when the test says so, at whatever time the test has set: a stalled event loop. */
@@ -122,17 +122,29 @@ test('after a stall longer than maxBurst ticks, the older ones are skipped and r
   pacer.stop();
 });
 
-test('a timer that fires before the tick is due re-arms for the remainder instead of ticking early', () => {
+test('a timer that fires more than the tolerance early re-arms for the remainder instead of ticking', () => {
   const clock = new StallingClock();
   const ticks: PacerTick[] = [];
   const pacer = new PacketPacer({ clock, ptimeMs: 20, onTick: (t) => ticks.push(t) });
   pacer.start();
-  clock.timers.forEach((t) => (t.atMs = 19.5));
-  clock.runAt(19.5);
+  clock.timers.forEach((t) => (t.atMs = 18.5));
+  clock.runAt(18.5);
   assert.equal(ticks.length, 0);
   assert.equal(clock.nextDueMs, 20);
   clock.runAt(20);
-  assert.equal(ticks.length, 1);
+  assert.deepEqual(ticks, [{ index: 1, dueMs: 20, lateMs: 0, skipped: 0 }]);
+  pacer.stop();
+});
+
+test('a timer that fires within the tolerance before the tick ticks at once instead of waking again', () => {
+  const clock = new StallingClock();
+  const ticks: PacerTick[] = [];
+  const pacer = new PacketPacer({ clock, ptimeMs: 20, onTick: (t) => ticks.push(t) });
+  pacer.start();
+  clock.timers.forEach((t) => (t.atMs = 20 - EARLY_TOLERANCE_MS / 2));
+  clock.runAt(20 - EARLY_TOLERANCE_MS / 2);
+  assert.deepEqual(ticks, [{ index: 1, dueMs: 20, lateMs: -EARLY_TOLERANCE_MS / 2, skipped: 0 }]);
+  assert.equal(clock.nextDueMs, 40);
   pacer.stop();
 });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { test, type TestContext } from 'node:test';
 import {
-  PacketPacer, RtpError, RtpSession, SineSource, buildRtcpReport, decodeUlaw, encodeRtp, encodeUlaw, goertzelAmplitude,
+  PacketPacer, RtpError, RtpSession, SEND_CHECK_EVERY, SineSource, buildRtcpReport, decodeUlaw, encodeRtp, encodeUlaw, goertzelAmplitude,
   type RtpSessionEvents, type RtpSessionOptions, type TransportAddress,
 } from '../../../src/media/index.js';
 import { SystemClock } from '../../../src/util/index.js';
@@ -223,4 +223,15 @@ test('a send the kernel refuses is reported as an error event naming the address
   const [err] = await errors.until(1);
   assert.ok(err instanceof RtpError && err.code === 'socket');
   assert.match(err.message, /RTP send to 255\.255\.255\.255:9: /);
+});
+
+test('a send error that lasts is reported once per SEND_CHECK_EVERY packets, not for every packet', async (t) => {
+  const s = await open(t, { remote: { address: '255.255.255.255', port: 9 } });
+  const errors = record(s, 'error');
+  for (let i = 0; i < 2 * SEND_CHECK_EVERY; i++) s.send(new Uint8Array(160), 160);
+  await errors.until(2);
+  // dgram reports through process.nextTick, which runs before setImmediate: every report is in by then.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(errors.items.length, 2);
+  assert.equal(s.counters.sent, 2 * SEND_CHECK_EVERY);
 });
