@@ -251,12 +251,25 @@ test('dual stack: one socket per family; an IPv6 request is stamped and answered
 });
 
 test('start() that cannot bind rejects and leaves nothing bound (an orphaned socket would keep the process alive)', async () => {
+  // A port free for UDP whose TCP number this test holds: the layer binds UDP, then fails TCP.
   const taken = createServer();
-  await within(new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r())), 3000, 'TCP listen');
   after(() => taken.close());
-  const port = (taken.address() as { port: number }).port;
+  let port = 0;
+  for (let attempt = 0; attempt < 20 && port === 0; attempt++) {
+    const probe = createSocket('udp4');
+    const candidate = await within(new Promise<number>((r) => probe.bind(0, '127.0.0.1', () => r(probe.address().port))), 3000, 'UDP probe bind');
+    const held = await within(new Promise<boolean>((r) => {
+      taken.once('error', () => r(false));
+      taken.listen(candidate, '127.0.0.1', () => r(true));
+    }), 3000, 'TCP listen');
+    taken.removeAllListeners('error');
+    await within(new Promise<void>((r) => probe.close(() => r())), 3000, 'UDP probe close');
+    if (held) port = candidate;
+  }
+  assert.ok(port > 0, 'no port free for both UDP and TCP');
   const t = new TransportLayer({ clock, addresses: ['127.0.0.1'], port, transports: ['UDP', 'TCP'], onMessage: () => {} });
   await assert.rejects(within(t.start(), 5000, 'transport start'), /EADDRINUSE/);
+  assert.equal(t.udpSocket(4), undefined);
   // The UDP socket bound before TCP failed was released: the number is free for UDP again.
   const udp = createSocket('udp4');
   await within(new Promise<void>((resolve, reject) => {
