@@ -190,8 +190,10 @@ test('TCP: an oversize message or broken framing closes the connection', async (
 });
 
 test('TCP: a second request to the same peer reuses the connection; idle connections close', async () => {
-  const server = await start({ idleTimeoutMs: 300 });
-  const client = await start({ idleTimeoutMs: 300 });
+  // Idle times long enough that a loaded machine does not close the connection before the ping;
+  // the client's runs out first and the server sees the close.
+  const server = await start({ idleTimeoutMs: 1500 });
+  const client = await start({ idleTimeoutMs: 1000 });
   const dest: Destination = { transport: 'TCP', address: '127.0.0.1', port: server.t.port, reliable: true };
   await within(client.t.send(parseMessage(options()) as SipRequest, dest), 3000, 'first TCP send');
   await within(client.t.send(parseMessage(options()) as SipRequest, dest), 3000, 'second TCP send');
@@ -199,7 +201,7 @@ test('TCP: a second request to the same peer reuses the connection; idle connect
   assert.equal(client.t.connectionCount, 1);
   assert.equal(server.t.connectionCount, 1);
   await within(client.t.ping(dest, 2000), 3000, 'CRLF ping');
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 5000;
   while ((client.t.connectionCount > 0 || server.t.connectionCount > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(client.t.connectionCount, 0);
   assert.equal(server.t.connectionCount, 0);
@@ -277,4 +279,13 @@ test('start() that cannot bind rejects and leaves nothing bound (an orphaned soc
     udp.bind(port, '127.0.0.1', () => resolve());
   }), 3000, 'UDP bind on the released port');
   await within(new Promise<void>((r) => udp.close(() => r())), 3000, 'UDP close');
+});
+
+test('a ping on a connection the peer closes fails at once, not at its timeout', async () => {
+  const peer = createServer((s) => s.on('data', () => s.destroy()));
+  after(() => peer.close());
+  await within(new Promise<void>((r) => peer.listen(0, '127.0.0.1', () => r())), 3000, 'TCP listen');
+  const { t } = await start();
+  const dest: Destination = { transport: 'TCP', address: '127.0.0.1', port: (peer.address() as { port: number }).port, reliable: true };
+  await assert.rejects(within(t.ping(dest, 60_000), 5000, 'ping on a closing connection'), /connection closed/);
 });
