@@ -15,7 +15,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 export class StreamConnection {
   private readonly framer: StreamFramer;
   private idleTimer: TimerHandle | undefined;
-  private readonly pongWaiters: Array<() => void> = [];
+  private readonly pongWaiters: Array<{ pong(): void; fail(err: Error): void }> = [];
   private closed = false;
 
   constructor(
@@ -57,7 +57,7 @@ export class StreamConnection {
     for (const item of items) {
       if (item.kind === 'keepalive') {
         if (!item.pong) this.socket.write(CRLF);
-        else for (const w of this.pongWaiters.splice(0)) w();
+        else for (const w of this.pongWaiters.splice(0)) w.pong();
         continue;
       }
       this.events.onItem(this, item);
@@ -73,17 +73,24 @@ export class StreamConnection {
 
   /** RFC 5626 §4.4.1: sends CRLFCRLF and resolves when the CRLF pong comes back. */
   ping(timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('connection closed'));
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimer(timeoutMs, () => {
-        const i = this.pongWaiters.indexOf(done);
+        const i = this.pongWaiters.indexOf(waiter);
         if (i >= 0) this.pongWaiters.splice(i, 1);
         reject(new Error('no pong'));
       });
-      const done = (): void => {
-        this.clock.cancel(timer);
-        resolve();
+      const waiter = {
+        pong: (): void => {
+          this.clock.cancel(timer);
+          resolve();
+        },
+        fail: (err: Error): void => {
+          this.clock.cancel(timer);
+          reject(err);
+        },
       };
-      this.pongWaiters.push(done);
+      this.pongWaiters.push(waiter);
       this.write(CRLFCRLF).catch((err: unknown) => {
         this.clock.cancel(timer);
         reject(err as Error);
@@ -96,6 +103,8 @@ export class StreamConnection {
     this.closed = true;
     this.clock.cancel(this.idleTimer);
     this.socket.destroy();
+    // No pong can come on a closed connection: a ping fails now, not at its timeout.
+    for (const w of this.pongWaiters.splice(0)) w.fail(new Error(`connection closed${err ? `: ${err.message}` : ''}`));
     this.events.onClose(this, err);
   }
 }

@@ -73,37 +73,58 @@ export class TransportLayer {
     return this.connections.size;
   }
 
+  /**
+   * Binds every transport on every address. With port 0 the kernel picks the UDP port and TCP
+   * (and the other address family) must then get the same number, which another process may
+   * already hold for TCP: then everything bound is released and a new number picked. A start
+   * that fails leaves nothing bound (an orphaned socket would keep the process alive).
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bindAll();
+        return;
+      } catch (err) {
+        for (const c of [...this.connections.values()]) c.close();
+        await this.releaseListeners();
+        if (!(err instanceof PickedPortTaken) || attempt >= PICK_PORT_ATTEMPTS) throw err instanceof PickedPortTaken ? err.bindError : err;
+      }
+    }
+  }
+
+  private async bindAll(): Promise<void> {
     let port = this.options.port;
+    // A port is "picked" once the kernel chose it for an earlier socket of this start.
+    const picked = (p: number, configured: number): boolean => configured === 0 && p !== 0;
     for (const address of this.options.addresses) {
       if (this.options.transports.includes('UDP')) {
         // A larger receive buffer rides out bursts and GC pauses instead of dropping requests
         // (the kernel caps it at net.core.rmem_max).
         const sock = createSocket({ type: family(address) === 6 ? 'udp6' : 'udp4', ipv6Only: family(address) === 6, recvBufferSize: UDP_RECV_BUFFER_BYTES });
-        await new Promise<void>((resolve, reject) => {
+        this.udp.set(family(address), sock);
+        await claim(picked(port, this.options.port), new Promise<void>((resolve, reject) => {
           sock.once('error', reject);
           sock.bind(port, address, () => {
             sock.off('error', reject);
             resolve();
           });
-        });
+        }));
         port = sock.address().port;
         // getsockname() once, not for every datagram.
         const bound = sock.address();
         const local = { address: bound.address, port: bound.port };
         sock.on('message', (bytes, rinfo) => this.onDatagram(local, bytes, rinfo));
         sock.on('error', (err) => this.options.onError?.(err, 'udp socket'));
-        this.udp.set(family(address), sock);
       }
       if (this.options.transports.includes('TCP')) {
         const server = createServer((s) => this.adopt(s, 'TCP'));
-        await this.listen(server, port, address);
+        await claim(picked(port, this.options.port), this.listen(server, port, address));
         port = (server.address() as { port: number }).port;
       }
       if (this.options.transports.includes('TLS') && this.options.tls) {
         const t = this.options.tls;
         const server = createTlsServer({ key: t.key, cert: t.cert }, (s) => this.adopt(s, 'TLS'));
-        await this.listen(server, this.tlsPort || t.port, address);
+        await claim(picked(this.tlsPort, t.port), this.listen(server, this.tlsPort || t.port, address));
         this.tlsPort = (server.address() as { port: number }).port;
       }
     }
@@ -112,15 +133,30 @@ export class TransportLayer {
 
   private listen(server: Server, port: number, address: string): Promise<void> {
     server.maxConnections = this.options.maxConnections ?? 256;
-    server.on('error', (err) => this.options.onError?.(err, 'stream server'));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, address, () => {
         server.off('error', reject);
+        server.on('error', (err) => this.options.onError?.(err, 'stream server'));
         resolve();
       });
     });
+  }
+
+  /** Closes the UDP sockets and listening servers (accepted connections are closed apart). */
+  private async releaseListeners(): Promise<void> {
+    for (const s of this.udp.values()) {
+      try {
+        s.close();
+      } catch {
+        // never bound, or already closed
+      }
+    }
+    this.udp.clear();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.servers.length = 0;
+    this.tlsPort = 0;
   }
 
   /** UDP socket of a family, for sharing with STUN keepalives. */
@@ -325,11 +361,24 @@ export class TransportLayer {
   async close(): Promise<void> {
     this.closed = true;
     for (const c of [...this.connections.values()]) c.close();
-    for (const s of this.udp.values()) s.close();
-    this.udp.clear();
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.servers.length = 0;
+    await this.releaseListeners();
   }
+}
+
+/** Tries of a fresh port number when port 0 must serve UDP and TCP alike. */
+const PICK_PORT_ATTEMPTS = 20;
+
+/** A port the kernel picked for one socket of this start turned out taken for another. */
+class PickedPortTaken extends Error {
+  constructor(readonly bindError: Error) {
+    super(bindError.message);
+  }
+}
+
+function claim(picked: boolean, binding: Promise<void>): Promise<void> {
+  return binding.catch((err: unknown) => {
+    throw picked && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PickedPortTaken(err as Error) : err;
+  });
 }
 
 function remoteKey(transport: string, remote: Endpoint): string {
