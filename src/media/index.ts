@@ -42,7 +42,7 @@ export {
   type DropReason,
 } from './rtp-session.js';
 export { RtpKeepalive, RTP_KEEPALIVE_DEFAULT_S, rtpKeepaliveIntervalMs, unusedPayloadType, type RtpKeepaliveAction } from './rtp-keepalive.js';
-export { EARLY_TOLERANCE_MS, PacketPacer, type PacketPacerOptions, type PacerTick } from './packet-pacer.js';
+export { PacketPacer, type PacketPacerOptions, type PacerTick } from './packet-pacer.js';
 export { SineSource, type SineSourceOptions } from './sine-source.js';
 export { goertzelAmplitude } from './goertzel.js';
 export {

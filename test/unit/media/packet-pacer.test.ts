@@ -2,7 +2,7 @@
 // a cap on bursts after a stall; all on injected clocks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EARLY_TOLERANCE_MS, PacketPacer, type PacerTick } from '../../../src/media/index.js';
+import { PacketPacer, type PacerTick } from '../../../src/media/index.js';
 import { FakeClock, type Clock, type TimerHandle } from '../../../src/util/index.js';
 
 /** A clock whose timers fire only when the test says so, at whatever time the test has set: a stalled event loop. */
@@ -122,10 +122,24 @@ test('after a stall longer than maxBurst ticks, the older ones are skipped and r
   pacer.stop();
 });
 
-test('a timer that fires more than the tolerance early re-arms for the remainder instead of ticking', () => {
+test('a timer that fires early re-arms for the remainder instead of ticking (no tolerance by default)', () => {
   const clock = new StallingClock();
   const ticks: PacerTick[] = [];
   const pacer = new PacketPacer({ clock, ptimeMs: 20, onTick: (t) => ticks.push(t) });
+  pacer.start();
+  clock.timers.forEach((t) => (t.atMs = 19.5));
+  clock.runAt(19.5);
+  assert.equal(ticks.length, 0);
+  assert.equal(clock.nextDueMs, 20);
+  clock.runAt(20);
+  assert.deepEqual(ticks, [{ index: 1, dueMs: 20, lateMs: 0, skipped: 0 }]);
+  pacer.stop();
+});
+
+test('with a tolerance, a timer that fires more than it early still re-arms for the remainder', () => {
+  const clock = new StallingClock();
+  const ticks: PacerTick[] = [];
+  const pacer = new PacketPacer({ clock, ptimeMs: 20, earlyToleranceMs: 1, onTick: (t) => ticks.push(t) });
   pacer.start();
   clock.timers.forEach((t) => (t.atMs = 18.5));
   clock.runAt(18.5);
@@ -139,11 +153,11 @@ test('a timer that fires more than the tolerance early re-arms for the remainder
 test('a timer that fires within the tolerance before the tick ticks at once instead of waking again', () => {
   const clock = new StallingClock();
   const ticks: PacerTick[] = [];
-  const pacer = new PacketPacer({ clock, ptimeMs: 20, onTick: (t) => ticks.push(t) });
+  const pacer = new PacketPacer({ clock, ptimeMs: 20, earlyToleranceMs: 1, onTick: (t) => ticks.push(t) });
   pacer.start();
-  clock.timers.forEach((t) => (t.atMs = 20 - EARLY_TOLERANCE_MS / 2));
-  clock.runAt(20 - EARLY_TOLERANCE_MS / 2);
-  assert.deepEqual(ticks, [{ index: 1, dueMs: 20, lateMs: -EARLY_TOLERANCE_MS / 2, skipped: 0 }]);
+  clock.timers.forEach((t) => (t.atMs = 19.5));
+  clock.runAt(19.5);
+  assert.deepEqual(ticks, [{ index: 1, dueMs: 20, lateMs: -0.5, skipped: 0 }]);
   assert.equal(clock.nextDueMs, 40);
   pacer.stop();
 });
