@@ -15,6 +15,7 @@
 // made at once too (0.8 MB each on the JS heap).
 
 import { ownString } from '../message/index.js';
+import { probedIndexSize, removeFromProbedIndex } from '../../util/index.js';
 
 export interface CompletedDestination {
   readonly transport: string;
@@ -30,13 +31,6 @@ export interface CompletedResponse {
 
 const CHUNK_BYTES = 1024 * 1024;
 const MAX_ARENA_BYTES = 32 * 1024 * 1024;
-
-/** Twice the slots at least, a power of two. */
-function indexSizeFor(slots: number): number {
-  let n = 16;
-  while (n < slots * 2) n *= 2;
-  return n;
-}
 
 /** FNV-1a. */
 function hashBytes(b: Buffer, len: number): number {
@@ -85,7 +79,7 @@ export class CompletedResponses {
     this.keyHash = new Uint32Array(this.slots);
     this.port = new Uint16Array(this.slots);
     this.expiresMs = new Float64Array(this.slots);
-    this.index = new Int32Array(indexSizeFor(capacity));
+    this.index = new Int32Array(probedIndexSize(capacity));
     this.addresses = new Array<string | undefined>(this.slots).fill(undefined);
     this.transports = new Array<string | undefined>(this.slots).fill(undefined);
   }
@@ -188,7 +182,7 @@ export class CompletedResponses {
     const mask = this.index.length - 1;
     for (let p = (this.keyHash[slot] as number) & mask; this.index[p] !== 0; p = (p + 1) & mask) {
       if (this.index[p] === slot + 1) {
-        this.removeAt(p);
+        removeFromProbedIndex(this.index, this.keyHash, p);
         break;
       }
     }
@@ -224,21 +218,6 @@ export class CompletedResponses {
     let p = (this.keyHash[slot] as number) & mask;
     while (this.index[p] !== 0) p = (p + 1) & mask;
     this.index[p] = slot + 1;
-  }
-
-  /** Linear-probing deletion: later entries of the run move back into the hole when they may. */
-  private removeAt(hole: number): void {
-    const mask = this.index.length - 1;
-    let i = hole;
-    for (let j = (i + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
-      const home = (this.keyHash[(this.index[j] as number) - 1] as number) & mask;
-      // The entry at j may fill i unless its home lies cyclically in (i, j].
-      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (stays) continue;
-      this.index[i] = this.index[j] as number;
-      i = j;
-    }
-    this.index[i] = 0;
   }
 
   private intern(address: string): string {

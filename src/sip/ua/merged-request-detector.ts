@@ -14,16 +14,10 @@
 // is one 32-bit hash: equal hashes of different branches only miss a 482 (a SHOULD).
 import { randomBytes } from 'node:crypto';
 import { getCSeq, getCallId, getFrom, topVia, type SipRequest } from '../message/index.js';
+import { probedIndexSize, removeFromProbedIndex } from '../../util/index.js';
 
 const FNV_PRIME = 0x01000193;
 const MIX_PRIME = 0x5bd1e995;
-
-/** Twice the entries at least, a power of two. */
-function indexSizeFor(entries: number): number {
-  let n = 16;
-  while (n < entries * 2) n *= 2;
-  return n;
-}
 
 export class MergedRequestDetector {
   private readonly keyA: Uint32Array;
@@ -45,7 +39,7 @@ export class MergedRequestDetector {
     this.keyB = new Uint32Array(maxEntries);
     this.branchHash = new Uint32Array(maxEntries);
     this.atMs = new Float64Array(maxEntries);
-    this.index = new Int32Array(indexSizeFor(maxEntries));
+    this.index = new Int32Array(probedIndexSize(maxEntries));
     const seed = randomBytes(8);
     this.seedA = seed.readUInt32LE(0);
     this.seedB = seed.readUInt32LE(4);
@@ -134,27 +128,12 @@ export class MergedRequestDetector {
     const mask = this.index.length - 1;
     for (let p = (this.keyA[slot] as number) & mask; this.index[p] !== 0; p = (p + 1) & mask) {
       if (this.index[p] === slot + 1) {
-        this.removeAt(p);
+        removeFromProbedIndex(this.index, this.keyA, p);
         break;
       }
     }
     this.head = (this.head + 1) % this.maxEntries;
     this.count--;
-  }
-
-  /** Linear-probing deletion: later entries of the run move back into the hole when they may. */
-  private removeAt(hole: number): void {
-    const mask = this.index.length - 1;
-    let i = hole;
-    for (let j = (i + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
-      const home = (this.keyA[(this.index[j] as number) - 1] as number) & mask;
-      // The entry at j may fill i unless its home lies cyclically in (i, j].
-      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (stays) continue;
-      this.index[i] = this.index[j] as number;
-      i = j;
-    }
-    this.index[i] = 0;
   }
 }
 
