@@ -1,4 +1,4 @@
 export { type Clock, type TimerHandle, SystemClock, FakeClock } from './clock.js';
 export { TypedEmitter, type EventMap, type Listener } from './typed-emitter.js';
 export { CodedError, errorMessage } from './errors.js';
-export { probedIndexSize, removeFromProbedIndex } from './probed-index.js';
+export { addToProbedIndex, probedIndexSize, removeSlotFromProbedIndex } from './probed-index.js';

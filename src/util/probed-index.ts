@@ -10,11 +10,33 @@ export function probedIndexSize(entries: number): number {
   return n;
 }
 
+/** Puts `slot` (whose hash is `hashes[slot]`) at the first free position of its probe run. */
+export function addToProbedIndex(index: Int32Array, hashes: Uint32Array, slot: number): void {
+  const mask = index.length - 1;
+  let p = (hashes[slot] as number) & mask;
+  while (index[p] !== 0) p = (p + 1) & mask;
+  index[p] = slot + 1;
+}
+
+/**
+ * Takes `slot` out of the index, if it is there. Only the position that names this slot is freed:
+ * an equal key added again later names a newer slot and stays.
+ */
+export function removeSlotFromProbedIndex(index: Int32Array, hashes: Uint32Array, slot: number): void {
+  const mask = index.length - 1;
+  for (let p = (hashes[slot] as number) & mask; index[p] !== 0; p = (p + 1) & mask) {
+    if (index[p] === slot + 1) {
+      removeFromProbedIndex(index, hashes, p);
+      return;
+    }
+  }
+}
+
 /**
  * Frees position `hole` of `index` without tombstones (Knuth's Algorithm R): later entries of the
  * probe run move back into the hole when their home position allows it.
  */
-export function removeFromProbedIndex(index: Int32Array, hashes: Uint32Array, hole: number): void {
+function removeFromProbedIndex(index: Int32Array, hashes: Uint32Array, hole: number): void {
   const mask = index.length - 1;
   let i = hole;
   for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {

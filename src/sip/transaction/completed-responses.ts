@@ -15,7 +15,7 @@
 // made at once too (0.8 MB each on the JS heap).
 
 import { ownString } from '../message/index.js';
-import { probedIndexSize, removeFromProbedIndex } from '../../util/index.js';
+import { addToProbedIndex, probedIndexSize, removeSlotFromProbedIndex } from '../../util/index.js';
 
 export interface CompletedDestination {
   readonly transport: string;
@@ -121,7 +121,7 @@ export class CompletedResponses {
     // A key added again (a request handled anew after its entry was dropped) now means this slot.
     const pos = this.find(keyLen, this.keyHash[slot] as number);
     if (pos >= 0) this.index[pos] = slot + 1;
-    else this.insert(slot);
+    else addToProbedIndex(this.index, this.keyHash, slot);
     this.count++;
     this.writeAt = at + total;
   }
@@ -178,14 +178,8 @@ export class CompletedResponses {
 
   private dropOldest(): void {
     const slot = this.head;
-    // A key re-added later points at a newer slot: only remove the index entry that is ours.
-    const mask = this.index.length - 1;
-    for (let p = (this.keyHash[slot] as number) & mask; this.index[p] !== 0; p = (p + 1) & mask) {
-      if (this.index[p] === slot + 1) {
-        removeFromProbedIndex(this.index, this.keyHash, p);
-        break;
-      }
-    }
+    // A key re-added later points at a newer slot: only the index entry that is ours goes.
+    removeSlotFromProbedIndex(this.index, this.keyHash, slot);
     this.addresses[slot] = undefined;
     this.transports[slot] = undefined;
     this.head = (this.head + 1) % this.slots;
@@ -211,13 +205,6 @@ export class CompletedResponses {
         if ((this.chunks[(at / this.chunkBytes) | 0] as Buffer).compare(this.scratch, 0, keyLen, local, local + keyLen) === 0) return p;
       }
     }
-  }
-
-  private insert(slot: number): void {
-    const mask = this.index.length - 1;
-    let p = (this.keyHash[slot] as number) & mask;
-    while (this.index[p] !== 0) p = (p + 1) & mask;
-    this.index[p] = slot + 1;
   }
 
   private intern(address: string): string {

@@ -14,7 +14,7 @@
 // is one 32-bit hash: equal hashes of different branches only miss a 482 (a SHOULD).
 import { randomBytes } from 'node:crypto';
 import { getCSeq, getCallId, getFrom, topVia, type SipRequest } from '../message/index.js';
-import { probedIndexSize, removeFromProbedIndex } from '../../util/index.js';
+import { addToProbedIndex, probedIndexSize, removeSlotFromProbedIndex } from '../../util/index.js';
 
 const FNV_PRIME = 0x01000193;
 const MIX_PRIME = 0x5bd1e995;
@@ -71,10 +71,7 @@ export class MergedRequestDetector {
     this.keyB[slot] = this.b;
     this.branchHash[slot] = branchHash;
     this.atMs[slot] = nowMs;
-    const mask = this.index.length - 1;
-    let p = this.a & mask;
-    while (this.index[p] !== 0) p = (p + 1) & mask;
-    this.index[p] = slot + 1;
+    addToProbedIndex(this.index, this.keyA, slot);
     this.count++;
     return false;
   }
@@ -124,14 +121,7 @@ export class MergedRequestDetector {
   }
 
   private dropOldest(): void {
-    const slot = this.head;
-    const mask = this.index.length - 1;
-    for (let p = (this.keyA[slot] as number) & mask; this.index[p] !== 0; p = (p + 1) & mask) {
-      if (this.index[p] === slot + 1) {
-        removeFromProbedIndex(this.index, this.keyA, p);
-        break;
-      }
-    }
+    removeSlotFromProbedIndex(this.index, this.keyA, this.head);
     this.head = (this.head + 1) % this.maxEntries;
     this.count--;
   }
